@@ -1,0 +1,1 @@
+fn main() { service_order_gateway::hello(); }
