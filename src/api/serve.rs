@@ -1,0 +1,123 @@
+//! Turning a [`Served`](crate::gateway::Served) answer into the HTTP
+//! response: the stored bytes as the body, and the cache headers
+//! (`Cache-Status`, `Age`, `ETag`, `Cache-Control`), with `If-None-Match`
+//! answered by a 304.
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+
+use crate::api::problem::Problem;
+use crate::gateway::{CallerDirectives, ServeError, Served};
+use crate::upstream::{CallContext, Endpoint};
+
+/// Builds the response for an answer.
+pub fn respond(served: Served, request_headers: &HeaderMap, now: chrono::DateTime<chrono::Utc>) -> Response {
+    let entry = &served.entry;
+    let not_modified = if_none_match(request_headers, &entry.etag);
+    let mut response = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        Response::new(Body::from(entry.body.clone()))
+    };
+    let fresh_for = entry.ttl(now).max(0);
+    let headers = response.headers_mut();
+    if !not_modified {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    headers.insert(header::ETAG, entry.etag.clone());
+    headers.insert(header::AGE, HeaderValue::from(entry.age(now)));
+    let scope = match entry.endpoint {
+        // Customer data: shared caches must not keep it.
+        Endpoint::Details => "private",
+        Endpoint::Orders => "public",
+    };
+    if let Ok(v) = HeaderValue::from_str(&format!("{scope}, max-age={fresh_for}")) {
+        headers.insert(header::CACHE_CONTROL, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&served.status.header_value()) {
+        headers.insert("cache-status", v);
+    }
+    response.extensions_mut().insert(served.status);
+    response
+}
+
+/// The response for a request that could not be served.
+pub fn respond_error(error: &ServeError, path: &str) -> Response {
+    Problem::from_serve_error(error).at(path).into_response()
+}
+
+/// Whether `If-None-Match` matches `etag` (weak comparison, `*` included).
+fn if_none_match(headers: &HeaderMap, etag: &HeaderValue) -> bool {
+    let Some(value) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let ours = etag.to_str().unwrap_or_default();
+    value.split(',').map(str::trim).any(|candidate| {
+        candidate == "*" || candidate.trim_start_matches("W/") == ours
+    })
+}
+
+/// The caller's `Cache-Control` request directives that the gateway honours.
+pub fn caller_directives(headers: &HeaderMap) -> CallerDirectives {
+    let mut directives = CallerDirectives::default();
+    for value in headers.get_all(header::CACHE_CONTROL) {
+        let Ok(value) = value.to_str() else { continue };
+        for part in value.split(',') {
+            let part = part.trim().to_ascii_lowercase();
+            if part == "no-cache" {
+                directives.no_cache = true;
+            } else if let Some(age) = part.strip_prefix("max-age=") {
+                if let Ok(age) = age.trim_matches('"').parse::<u64>() {
+                    directives.max_age = Some(directives.max_age.map_or(age, |m| m.min(age)));
+                }
+            }
+        }
+    }
+    if headers
+        .get(header::PRAGMA)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("no-cache"))
+        && headers.get(header::CACHE_CONTROL).is_none()
+    {
+        directives.no_cache = true;
+    }
+    directives
+}
+
+/// The upstream call context for a request: its id and deadline.
+pub fn call_context(headers: &HeaderMap, timeout: std::time::Duration) -> CallContext {
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned);
+    CallContext {
+        request_id,
+        deadline: tokio::time::Instant::now() + timeout,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directives() {
+        let mut h = HeaderMap::new();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, max-age=30"));
+        let d = caller_directives(&h);
+        assert!(d.no_cache);
+        assert_eq!(d.max_age, Some(30));
+    }
+
+    #[test]
+    fn etag_matching() {
+        let etag = HeaderValue::from_static("\"abc\"");
+        let mut h = HeaderMap::new();
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"x\", W/\"abc\""));
+        assert!(if_none_match(&h, &etag));
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"x\""));
+        assert!(!if_none_match(&h, &etag));
+    }
+}

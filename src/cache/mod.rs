@@ -1,0 +1,202 @@
+//! The response cache: normalised answers stored as the exact bytes a hit
+//! serves, with their freshness metadata, in a byte-bounded `moka` cache;
+//! single-flight coalescing of upstream fetches per key ([`flight`]); and the
+//! RFC 9211 `Cache-Status` vocabulary ([`status`]).
+//!
+//! Freshness is judged with the gateway's [`Clock`](crate::clock::Clock), not
+//! moka's, so tests can move time. moka only bounds the memory (a weigher)
+//! and drops entries older than `stale-max-age` as a backstop.
+
+pub mod flight;
+pub mod status;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use http::HeaderValue;
+use sha2::{Digest, Sha256};
+
+use crate::config::CacheSettings;
+use crate::upstream::Endpoint;
+
+pub use flight::Flights;
+pub use status::{CacheResult, CacheStatus, StaleReason};
+
+/// A cache key: the endpoint and the canonical query (parameters sorted,
+/// defaults resolved), e.g. `service-orders?serviceName=uno`. Keys never
+/// hold response data; details keys hold only the caller's filter values.
+pub type CacheKey = Arc<str>;
+
+/// Bytes of bookkeeping counted per entry besides key and body.
+pub const ENTRY_OVERHEAD_BYTES: usize = 160;
+
+/// One stored answer.
+#[derive(Debug)]
+pub struct Entry {
+    /// Which endpoint it answers.
+    pub endpoint: Endpoint,
+    /// Its key.
+    pub key: CacheKey,
+    /// The normalised JSON, exactly as served.
+    pub body: Bytes,
+    /// Strong validator derived from the body, with quotes.
+    pub etag: HeaderValue,
+    /// When the upstream produced it.
+    pub fetched_at: DateTime<Utc>,
+    /// Until when it is fresh.
+    pub fresh_until: DateTime<Utc>,
+    /// When a caller last asked for it (unix seconds), for the pre-closing refresh.
+    last_used: AtomicI64,
+}
+
+impl Entry {
+    /// A new entry fetched at `fetched_at` and fresh for `ttl`.
+    pub fn new(endpoint: Endpoint, key: CacheKey, body: Bytes, fetched_at: DateTime<Utc>, ttl: Duration) -> Self {
+        let digest = Sha256::digest(&body);
+        let etag = HeaderValue::from_str(&format!("\"{}\"", hex::encode(&digest[..12])))
+            .unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
+        let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
+        Self {
+            endpoint,
+            key,
+            body,
+            etag,
+            fetched_at,
+            fresh_until: fetched_at.checked_add_signed(ttl).unwrap_or(DateTime::<Utc>::MAX_UTC),
+            last_used: AtomicI64::new(fetched_at.timestamp()),
+        }
+    }
+
+    /// Seconds since the upstream produced it (never negative).
+    pub fn age(&self, now: DateTime<Utc>) -> u64 {
+        (now - self.fetched_at).num_seconds().max(0) as u64
+    }
+
+    /// Whether it is still fresh at `now`.
+    pub fn is_fresh(&self, now: DateTime<Utc>) -> bool {
+        now < self.fresh_until
+    }
+
+    /// Seconds of freshness left (negative: how long it has been stale).
+    pub fn ttl(&self, now: DateTime<Utc>) -> i64 {
+        let ms = (self.fresh_until - now).num_milliseconds();
+        if ms >= 0 { ms / 1000 } else { -((-ms + 999) / 1000) }
+    }
+
+    /// Notes that a caller used it at `now`.
+    pub fn touch(&self, now: DateTime<Utc>) {
+        self.last_used.store(now.timestamp(), Ordering::Relaxed);
+    }
+
+    /// When a caller last used it.
+    pub fn last_used(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.last_used.load(Ordering::Relaxed), 0).unwrap_or(self.fetched_at)
+    }
+
+    /// The bytes it is charged in the cache's budget.
+    pub fn weight(&self) -> usize {
+        self.key.len() + self.body.len() + ENTRY_OVERHEAD_BYTES
+    }
+}
+
+/// The byte-bounded store of entries.
+#[derive(Clone)]
+pub struct ResponseCache {
+    store: moka::future::Cache<CacheKey, Arc<Entry>>,
+    settings: CacheSettings,
+}
+
+impl std::fmt::Debug for ResponseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseCache")
+            .field("entries", &self.store.entry_count())
+            .field("bytes", &self.store.weighted_size())
+            .finish()
+    }
+}
+
+impl ResponseCache {
+    /// An empty cache with these limits.
+    pub fn new(settings: CacheSettings) -> Self {
+        let store = moka::future::Cache::builder()
+            .max_capacity(settings.max_bytes)
+            .weigher(|_key: &CacheKey, entry: &Arc<Entry>| u32::try_from(entry.weight()).unwrap_or(u32::MAX))
+            // A backstop: our clock decides staleness, moka just frees memory eventually.
+            .time_to_live(settings.stale_max_age + Duration::from_secs(3600))
+            .eviction_listener(|_key, _value, cause| {
+                if cause.was_evicted() {
+                    metrics::counter!("sog_cache_evictions_total", "cause" => format!("{cause:?}").to_lowercase())
+                        .increment(1);
+                }
+            })
+            .build();
+        Self { store, settings }
+    }
+
+    /// The settings it was built with.
+    pub fn settings(&self) -> &CacheSettings {
+        &self.settings
+    }
+
+    /// Freshness lifetime for an endpoint.
+    pub fn ttl_for(&self, endpoint: Endpoint) -> Duration {
+        match endpoint {
+            Endpoint::Orders => self.settings.orders_ttl,
+            Endpoint::Details => self.settings.details_ttl,
+        }
+    }
+
+    /// The entry for `key`, if stored and not older than `stale-max-age` at `now`.
+    pub async fn get(&self, key: &str, now: DateTime<Utc>) -> Option<Arc<Entry>> {
+        let entry = self.store.get(key).await?;
+        let max = chrono::Duration::from_std(self.settings.stale_max_age).unwrap_or(chrono::Duration::MAX);
+        if now - entry.fetched_at > max {
+            return None;
+        }
+        Some(entry)
+    }
+
+    /// Stores an entry, replacing any older one.
+    pub async fn insert(&self, entry: Arc<Entry>) {
+        self.store.insert(entry.key.clone(), entry).await;
+    }
+
+    /// Removes one key; returns whether it was there.
+    pub async fn remove(&self, key: &str) -> bool {
+        self.store.remove(key).await.is_some()
+    }
+
+    /// Removes every entry of an endpoint (all entries when `None`); returns how many.
+    pub async fn purge(&self, endpoint: Option<Endpoint>) -> usize {
+        let victims: Vec<CacheKey> = self
+            .store
+            .iter()
+            .filter(|(_, e)| endpoint.is_none_or(|ep| e.endpoint == ep))
+            .map(|(k, _)| (*k).clone())
+            .collect();
+        for key in &victims {
+            self.store.invalidate(key).await;
+        }
+        self.store.run_pending_tasks().await;
+        victims.len()
+    }
+
+    /// A snapshot of all entries (for the admin API and the pre-closing refresh).
+    pub fn entries(&self) -> Vec<Arc<Entry>> {
+        self.store.iter().map(|(_, e)| e).collect()
+    }
+
+    /// Entry count and weighted bytes (after pending maintenance).
+    pub async fn usage(&self) -> (u64, u64) {
+        self.store.run_pending_tasks().await;
+        (self.store.entry_count(), self.store.weighted_size())
+    }
+
+    /// Entry count and bytes without running maintenance (for metrics scrapes).
+    pub fn usage_estimate(&self) -> (u64, u64) {
+        (self.store.entry_count(), self.store.weighted_size())
+    }
+}

@@ -1,0 +1,272 @@
+//! The request path between the HTTP surface and the upstream, for both
+//! resources: cache lookup, the caller's `Cache-Control`, the details
+//! endpoint's opening hours, single-flight fetches, stale-while-revalidate
+//! and stale-if-error.
+//!
+//! ```text
+//! lookup ─ fresh & allowed ──────────────────────────────▶ hit
+//!        ─ details closed ─ usable entry ────────────────▶ stale (details-closed)
+//!                         └ nothing ─────────────────────▶ 503 + Retry-After
+//!        ─ stale entry, caller allows ─ background refresh ▶ stale (revalidating)
+//!        ─ otherwise: join the key's flight ─ ok ────────▶ miss / collapsed
+//!                                          └ error ─ usable entry ▶ stale (upstream-error | rate-limited)
+//!                                                   └ nothing ─────▶ 502/503/504
+//! ```
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::cache::{CacheResult, CacheStatus, Entry, Flights, ResponseCache, StaleReason};
+use crate::calendar::BusinessCalendar;
+use crate::clock::SharedClock;
+use crate::resources::ResourceRequest;
+use crate::upstream::{CallContext, Endpoint, UpstreamClient, UpstreamError};
+
+/// What the caller's `Cache-Control` asks of the cache.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallerDirectives {
+    /// `no-cache`: do not answer from cache without asking the upstream.
+    pub no_cache: bool,
+    /// `max-age=N`: do not accept an answer older than N seconds.
+    pub max_age: Option<u64>,
+}
+
+/// An answer for the caller.
+#[derive(Debug, Clone)]
+pub struct Served {
+    /// The entry whose bytes are the body.
+    pub entry: Arc<Entry>,
+    /// What the cache did.
+    pub status: CacheStatus,
+}
+
+/// Why there is no answer.
+#[derive(Debug, Clone)]
+pub enum ServeError {
+    /// The upstream failed and nothing usable is cached.
+    Upstream {
+        /// The failure.
+        error: UpstreamError,
+        /// What the cache did.
+        status: CacheStatus,
+    },
+    /// The details endpoint is closed and nothing usable is cached.
+    Closed {
+        /// When it opens next (None: never, with `--details-days none`).
+        next_opening: Option<DateTime<Utc>>,
+        /// Seconds until then.
+        retry_after: Option<u64>,
+        /// What the cache did.
+        status: CacheStatus,
+    },
+}
+
+/// The shared request path.
+#[derive(Debug, Clone)]
+pub struct Gateway {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    cache: ResponseCache,
+    flights: Flights,
+    calendar: BusinessCalendar,
+    upstream: Arc<UpstreamClient>,
+    clock: SharedClock,
+    /// Deadline given to background refreshes.
+    background_deadline: Duration,
+}
+
+impl Gateway {
+    /// Assembles the request path.
+    pub fn new(cache: ResponseCache, calendar: BusinessCalendar, upstream: Arc<UpstreamClient>, clock: SharedClock) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                cache,
+                flights: Flights::default(),
+                calendar,
+                upstream,
+                clock,
+                background_deadline: Duration::from_secs(60),
+            }),
+        }
+    }
+
+    /// The cache.
+    pub fn cache(&self) -> &ResponseCache {
+        &self.inner.cache
+    }
+
+    /// The calendar.
+    pub fn calendar(&self) -> &BusinessCalendar {
+        &self.inner.calendar
+    }
+
+    /// The upstream client.
+    pub fn upstream(&self) -> &UpstreamClient {
+        &self.inner.upstream
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &SharedClock {
+        &self.inner.clock
+    }
+
+    /// Whether the upstream endpoint may be called now.
+    pub fn is_open(&self, endpoint: Endpoint, now: DateTime<Utc>) -> bool {
+        endpoint == Endpoint::Orders || self.inner.calendar.is_open(now)
+    }
+
+    /// Answers one request.
+    pub async fn serve(&self, request: &ResourceRequest, directives: CallerDirectives, ctx: CallContext) -> Result<Served, ServeError> {
+        let inner = &self.inner;
+        let now = inner.clock.now();
+        let key = request.cache_key();
+        let endpoint = request.endpoint();
+        let cached = inner.cache.get(&key, now).await;
+        if let Some(entry) = &cached {
+            entry.touch(now);
+        }
+        // Entries the caller accepts at all (its max-age).
+        let acceptable = cached
+            .clone()
+            .filter(|e| directives.max_age.is_none_or(|max| e.age(now) <= max));
+
+        if let Some(entry) = &acceptable {
+            if entry.is_fresh(now) && !directives.no_cache {
+                let mut status = CacheStatus::new(CacheResult::Hit);
+                status.ttl = Some(entry.ttl(now));
+                return Ok(Served { entry: entry.clone(), status });
+            }
+        }
+
+        if !self.is_open(endpoint, now) {
+            // Never call the details endpoint while it is closed.
+            return match acceptable.or_else(|| cached.filter(|_| directives.no_cache && directives.max_age.is_none())) {
+                Some(entry) => {
+                    let mut status = CacheStatus::new(CacheResult::Hit);
+                    status.ttl = Some(entry.ttl(now));
+                    status.stale = (!entry.is_fresh(now) || directives.no_cache).then_some(StaleReason::DetailsClosed);
+                    Ok(Served { entry, status })
+                }
+                None => {
+                    let next_opening = inner.calendar.next_opening(now);
+                    let mut status = CacheStatus::new(CacheResult::None);
+                    status.stale = Some(StaleReason::DetailsClosed);
+                    Err(ServeError::Closed {
+                        next_opening,
+                        retry_after: next_opening.map(|t| (t - now).num_seconds().max(1) as u64),
+                        status,
+                    })
+                }
+            };
+        }
+
+        if let Some(entry) = &acceptable {
+            if !directives.no_cache {
+                // Stale-while-revalidate: answer now, refresh in the background.
+                self.refresh_in_background(request.clone());
+                let mut status = CacheStatus::new(CacheResult::Hit);
+                status.ttl = Some(entry.ttl(now));
+                status.stale = Some(StaleReason::Revalidating);
+                return Ok(Served {
+                    entry: entry.clone(),
+                    status,
+                });
+            }
+        }
+
+        let forwarded_as = match (&cached, &acceptable) {
+            (None, _) => CacheResult::Miss,
+            (Some(e), Some(_)) if e.is_fresh(now) => CacheResult::Request,
+            (Some(_), _) => CacheResult::Stale,
+        };
+        let (flight, leader) = self.flight(request.clone(), ctx);
+        match flight.await {
+            Ok(entry) => {
+                let now = inner.clock.now();
+                let mut status = CacheStatus::new(forwarded_as);
+                status.stored = leader;
+                status.collapsed = !leader;
+                status.ttl = Some(entry.ttl(now));
+                Ok(Served { entry, status })
+            }
+            Err(error) => {
+                let now = inner.clock.now();
+                let fallback = acceptable.or(cached).filter(|_| stale_allowed(&error));
+                let mut status = CacheStatus::new(forwarded_as);
+                status.collapsed = !leader;
+                status.fwd_status = fwd_status(&error);
+                match fallback {
+                    Some(entry) if directives.max_age.is_none_or(|max| entry.age(now) <= max) => {
+                        status.result = if forwarded_as == CacheResult::Miss { CacheResult::Stale } else { forwarded_as };
+                        status.ttl = Some(entry.ttl(now));
+                        status.stale = Some(match error {
+                            UpstreamError::RateLimited { .. } | UpstreamError::BudgetExhausted { .. } => StaleReason::RateLimited,
+                            _ => StaleReason::UpstreamError,
+                        });
+                        tracing::warn!(error = %error, key_endpoint = endpoint.label(), "serving stale data: the upstream call failed");
+                        Ok(Served { entry, status })
+                    }
+                    _ => Err(ServeError::Upstream { error, status }),
+                }
+            }
+        }
+    }
+
+    /// Joins (or starts) the upstream fetch for `request`.
+    fn flight(&self, request: ResourceRequest, ctx: CallContext) -> (impl std::future::Future<Output = Result<Arc<Entry>, UpstreamError>>, bool) {
+        let key = request.cache_key();
+        let this = self.clone();
+        self.inner.flights.join(&key, move || async move { this.fetch_and_store(&request, &ctx).await })
+    }
+
+    async fn fetch_and_store(&self, request: &ResourceRequest, ctx: &CallContext) -> Result<Arc<Entry>, UpstreamError> {
+        let inner = &self.inner;
+        let endpoint = request.endpoint();
+        let raw = inner.upstream.get(endpoint, &request.upstream_query(), ctx).await?;
+        let fetched_at = inner.clock.now();
+        let body = request.normalise(&raw)?;
+        let entry = Arc::new(Entry::new(endpoint, request.cache_key(), body, fetched_at, inner.cache.ttl_for(endpoint)));
+        inner.cache.insert(entry.clone()).await;
+        Ok(entry)
+    }
+
+    /// Starts one background refresh of `request` unless one is running.
+    pub fn refresh_in_background(&self, request: ResourceRequest) {
+        let key = request.cache_key();
+        if self.inner.flights.is_in_flight(&key) {
+            return;
+        }
+        let ctx = CallContext {
+            request_id: None,
+            deadline: tokio::time::Instant::now() + self.inner.background_deadline,
+        };
+        let (flight, _) = self.flight(request, ctx);
+        tokio::spawn(async move {
+            if let Err(e) = flight.await {
+                tracing::warn!(error = %e, "background refresh failed; stale data stays in use");
+            }
+        });
+    }
+}
+
+/// Whether a failure may be hidden by serving stale data.
+fn stale_allowed(error: &UpstreamError) -> bool {
+    match error {
+        // The upstream says our request is wrong: stale data would hide a real problem.
+        UpstreamError::Status { status, .. } => !matches!(status, 400 | 404 | 405 | 410 | 422),
+        _ => true,
+    }
+}
+
+fn fwd_status(error: &UpstreamError) -> Option<u16> {
+    match error {
+        UpstreamError::Status { status, .. } | UpstreamError::TokenRejected { status, .. } if *status > 0 => Some(*status),
+        UpstreamError::RateLimited { .. } => Some(429),
+        _ => None,
+    }
+}

@@ -1,0 +1,132 @@
+//! The two republished resources as typed, validated requests: what they
+//! are keyed by in the cache, what is sent upstream for them, and how the
+//! upstream's raw answer becomes the normalised JSON callers get.
+
+use bytes::Bytes;
+use chrono::NaiveDate;
+
+use crate::cache::CacheKey;
+use crate::model::{NormaliseError, ServiceName, normalise_details, normalise_orders};
+use crate::upstream::{Endpoint, UpstreamError};
+
+/// A validated `service-orders` request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrdersRequest {
+    /// The service whose orders are asked for.
+    pub service: ServiceName,
+}
+
+/// A validated `service-order-details` request with its date range resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetailsRequest {
+    /// Web entry id filter.
+    pub webentry_id: Option<String>,
+    /// Contract line number filter.
+    pub n_no: Option<String>,
+    /// VPN group number filter.
+    pub v_no: Option<String>,
+    /// First update date (JST) included.
+    pub from: NaiveDate,
+    /// Last update date (JST) included.
+    pub to: NaiveDate,
+}
+
+/// Either resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourceRequest {
+    /// service-orders.
+    Orders(OrdersRequest),
+    /// service-order-details.
+    Details(DetailsRequest),
+}
+
+/// The one conversion of a date into the form the upstream takes
+/// (`YYYY/MM/DD`, the format its own responses use).
+pub fn upstream_date(date: NaiveDate) -> String {
+    date.format("%Y/%m/%d").to_string()
+}
+
+impl ResourceRequest {
+    /// Which upstream endpoint serves it.
+    pub fn endpoint(&self) -> Endpoint {
+        match self {
+            ResourceRequest::Orders(_) => Endpoint::Orders,
+            ResourceRequest::Details(_) => Endpoint::Details,
+        }
+    }
+
+    /// The canonical cache key: endpoint and parameters in sorted order,
+    /// the date range always explicit.
+    pub fn cache_key(&self) -> CacheKey {
+        match self {
+            ResourceRequest::Orders(o) => format!("service-orders?serviceName={}", o.service.as_str()).into(),
+            ResourceRequest::Details(d) => {
+                let mut key = format!(
+                    "service-order-details?data_update_date_from={}&data_update_date_to={}",
+                    d.from, d.to
+                );
+                for (name, value) in [("n_no", &d.n_no), ("v_no", &d.v_no), ("webentry_id", &d.webentry_id)] {
+                    if let Some(v) = value {
+                        key.push('&');
+                        key.push_str(name);
+                        key.push('=');
+                        key.push_str(v);
+                    }
+                }
+                key.into()
+            }
+        }
+    }
+
+    /// The query parameters sent upstream.
+    pub fn upstream_query(&self) -> Vec<(&'static str, String)> {
+        match self {
+            ResourceRequest::Orders(o) => vec![("serviceName", o.service.as_str().to_owned())],
+            ResourceRequest::Details(d) => {
+                let mut q = Vec::with_capacity(5);
+                for (name, value) in [("webentry_id", &d.webentry_id), ("n_no", &d.n_no), ("v_no", &d.v_no)] {
+                    if let Some(v) = value {
+                        q.push((name, v.clone()));
+                    }
+                }
+                q.push(("data_update_date_from", upstream_date(d.from)));
+                q.push(("data_update_date_to", upstream_date(d.to)));
+                q
+            }
+        }
+    }
+
+    /// Turns the upstream's raw 2xx body into the normalised JSON bytes.
+    pub fn normalise(&self, raw: &[u8]) -> Result<Bytes, UpstreamError> {
+        let json = match self {
+            ResourceRequest::Orders(o) => normalise_orders(o.service, raw)
+                .map_err(classify)
+                .and_then(|list| serde_json::to_vec(&list).map_err(|e| UpstreamError::Undecodable(e.to_string()))),
+            ResourceRequest::Details(d) => normalise_details(raw).map_err(classify).and_then(|mut list| {
+                list.data_update_date_from = Some(d.from);
+                list.data_update_date_to = Some(d.to);
+                serde_json::to_vec(&list).map_err(|e| UpstreamError::Undecodable(e.to_string()))
+            }),
+        }?;
+        Ok(Bytes::from(json))
+    }
+}
+
+fn classify(e: NormaliseError) -> UpstreamError {
+    match e {
+        NormaliseError::DetailsResultCode {
+            code,
+            detail_code,
+            message,
+        } => UpstreamError::ResultCode {
+            code,
+            detail: match (detail_code, message) {
+                (Some(c), Some(m)) => Some(format!("{c}: {m}")),
+                (Some(c), None) => Some(c),
+                (None, Some(m)) => Some(m),
+                (None, None) => None,
+            },
+        },
+        other => UpstreamError::Undecodable(other.to_string()),
+    }
+}
