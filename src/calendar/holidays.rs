@@ -138,7 +138,9 @@ pub fn national_holidays(year: i32) -> Vec<(NaiveDate, &'static str)> {
     }
 
     // 国民の休日 (Art. 3(3)): a day whose previous and next days are both
-    // statutory holidays, and which is not itself a holiday.
+    // statutory holidays, and which is not itself a holiday. Before the 2007
+    // amendment a Sunday could not be one (it only changes names, not
+    // business days).
     for (date, _) in &statutory {
         let (Some(mid), Some(after)) = (
             date.checked_add_days(Days::new(1)),
@@ -146,7 +148,8 @@ pub fn national_holidays(year: i32) -> Vec<(NaiveDate, &'static str)> {
         ) else {
             continue;
         };
-        if is_statutory(after) && !all.iter().any(|(h, _)| *h == mid) {
+        let sunday_excluded = year < 2007 && mid.weekday() == Weekday::Sun;
+        if is_statutory(after) && !sunday_excluded && !all.iter().any(|(h, _)| *h == mid) {
             all.push((mid, CITIZENS));
         }
     }
@@ -161,9 +164,14 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
-    fn dates(year: i32, md: &[(u32, u32)]) -> BTreeSet<NaiveDate> {
-        md.iter()
-            .map(|&(m, d)| NaiveDate::from_ymd_opt(year, m, d).expect("valid date"))
+    /// Parses a space-separated list of `M/D` dates of `year`.
+    fn dates(year: i32, md: &str) -> BTreeSet<NaiveDate> {
+        md.split_whitespace()
+            .map(|s| {
+                let (m, d) = s.split_once('/').expect("M/D");
+                NaiveDate::from_ymd_opt(year, m.parse().expect("M"), d.parse().expect("D"))
+                    .expect("valid date")
+            })
             .collect()
     }
 
@@ -174,7 +182,7 @@ mod tests {
             .collect()
     }
 
-    fn assert_year(year: i32, md: &[(u32, u32)]) {
+    fn assert_year(year: i32, md: &str) {
         let expected = dates(year, md);
         let got = computed(year);
         let missing: Vec<_> = expected.difference(&got).collect();
@@ -185,40 +193,62 @@ mod tests {
         );
         assert_eq!(
             got.len(),
-            md.len(),
+            md.split_whitespace().count(),
             "{year}: duplicate entries in expectation?"
         );
     }
 
     // The complete lists as published by the Cabinet Office (内閣府).
     #[test]
+    fn published_2018() {
+        assert_year(
+            2018,
+            "1/1 1/8 2/11 2/12 3/21 4/29 4/30 5/3 5/4 5/5 7/16 8/11 9/17 9/23 9/24 10/8 11/3 11/23 12/23 12/24",
+        );
+    }
+
+    #[test]
+    fn older_law_spot_checks() {
+        let name = |y, m, d| {
+            national_holidays(y)
+                .into_iter()
+                .find(|(h, _)| *h == NaiveDate::from_ymd_opt(y, m, d).expect("date"))
+                .map(|(_, n)| n)
+        };
+        // Before 2003 海の日 and 敬老の日 had fixed dates.
+        assert_eq!(name(2002, 7, 20), Some("海の日"));
+        assert_eq!(name(2002, 9, 15), Some("敬老の日"));
+        assert_eq!(name(2003, 7, 21), Some("海の日"));
+        assert_eq!(name(2003, 9, 15), Some("敬老の日"));
+        // Until 2006 Apr 29 was みどりの日 and May 4 a citizens' holiday
+        // (but not on a Sunday, as in 2003).
+        assert_eq!(name(2006, 4, 29), Some("みどりの日"));
+        assert_eq!(name(2006, 5, 4), Some(CITIZENS));
+        assert_eq!(name(2003, 5, 4), None);
+        assert_eq!(name(2007, 4, 29), Some("昭和の日"));
+        assert_eq!(name(2007, 5, 4), Some("みどりの日"));
+        // 山の日 from 2016; 体育の日 until 2019; 天皇誕生日 moved in 2020.
+        assert_eq!(name(2015, 8, 11), None);
+        assert_eq!(name(2016, 8, 11), Some("山の日"));
+        assert_eq!(name(2019, 10, 14), Some("体育の日"));
+        assert_eq!(name(2019, 12, 23), None);
+        assert_eq!(name(2019, 2, 23), None);
+        assert_eq!(name(2020, 2, 23), Some("天皇誕生日"));
+        // 2019's one-off holidays.
+        assert_eq!(name(2019, 5, 1), Some("即位の日"));
+        assert_eq!(name(2019, 10, 22), Some("即位礼正殿の儀"));
+        assert_eq!(name(2019, 4, 30), Some(CITIZENS));
+        assert_eq!(name(2019, 5, 2), Some(CITIZENS));
+        // 2020/2021 Olympic moves.
+        assert_eq!(name(2020, 7, 24), Some("スポーツの日"));
+        assert_eq!(name(2021, 8, 9), Some(SUBSTITUTE));
+    }
+
+    #[test]
     fn published_2019() {
         assert_year(
             2019,
-            &[
-                (1, 1),
-                (1, 14),
-                (2, 11),
-                (3, 21),
-                (4, 29),
-                (4, 30),
-                (5, 1),
-                (5, 2),
-                (5, 3),
-                (5, 4),
-                (5, 5),
-                (5, 6),
-                (7, 15),
-                (8, 11),
-                (8, 12),
-                (9, 16),
-                (9, 23),
-                (10, 14),
-                (10, 22),
-                (11, 3),
-                (11, 4),
-                (11, 23),
-            ],
+            "1/1 1/14 2/11 3/21 4/29 4/30 5/1 5/2 5/3 5/4 5/5 5/6 7/15 8/11 8/12 9/16 9/23 10/14 10/22 11/3 11/4 11/23",
         );
     }
 
@@ -226,26 +256,7 @@ mod tests {
     fn published_2020() {
         assert_year(
             2020,
-            &[
-                (1, 1),
-                (1, 13),
-                (2, 11),
-                (2, 23),
-                (2, 24),
-                (3, 20),
-                (4, 29),
-                (5, 3),
-                (5, 4),
-                (5, 5),
-                (5, 6),
-                (7, 23),
-                (7, 24),
-                (8, 10),
-                (9, 21),
-                (9, 22),
-                (11, 3),
-                (11, 23),
-            ],
+            "1/1 1/13 2/11 2/23 2/24 3/20 4/29 5/3 5/4 5/5 5/6 7/23 7/24 8/10 9/21 9/22 11/3 11/23",
         );
     }
 
@@ -253,25 +264,7 @@ mod tests {
     fn published_2021() {
         assert_year(
             2021,
-            &[
-                (1, 1),
-                (1, 11),
-                (2, 11),
-                (2, 23),
-                (3, 20),
-                (4, 29),
-                (5, 3),
-                (5, 4),
-                (5, 5),
-                (7, 22),
-                (7, 23),
-                (8, 8),
-                (8, 9),
-                (9, 20),
-                (9, 23),
-                (11, 3),
-                (11, 23),
-            ],
+            "1/1 1/11 2/11 2/23 3/20 4/29 5/3 5/4 5/5 7/22 7/23 8/8 8/9 9/20 9/23 11/3 11/23",
         );
     }
 
@@ -279,24 +272,7 @@ mod tests {
     fn published_2022() {
         assert_year(
             2022,
-            &[
-                (1, 1),
-                (1, 10),
-                (2, 11),
-                (2, 23),
-                (3, 21),
-                (4, 29),
-                (5, 3),
-                (5, 4),
-                (5, 5),
-                (7, 18),
-                (8, 11),
-                (9, 19),
-                (9, 23),
-                (10, 10),
-                (11, 3),
-                (11, 23),
-            ],
+            "1/1 1/10 2/11 2/23 3/21 4/29 5/3 5/4 5/5 7/18 8/11 9/19 9/23 10/10 11/3 11/23",
         );
     }
 
@@ -304,25 +280,7 @@ mod tests {
     fn published_2023() {
         assert_year(
             2023,
-            &[
-                (1, 1),
-                (1, 2),
-                (1, 9),
-                (2, 11),
-                (2, 23),
-                (3, 21),
-                (4, 29),
-                (5, 3),
-                (5, 4),
-                (5, 5),
-                (7, 17),
-                (8, 11),
-                (9, 18),
-                (9, 23),
-                (10, 9),
-                (11, 3),
-                (11, 23),
-            ],
+            "1/1 1/2 1/9 2/11 2/23 3/21 4/29 5/3 5/4 5/5 7/17 8/11 9/18 9/23 10/9 11/3 11/23",
         );
     }
 
@@ -330,29 +288,7 @@ mod tests {
     fn published_2024() {
         assert_year(
             2024,
-            &[
-                (1, 1),
-                (1, 8),
-                (2, 11),
-                (2, 12),
-                (2, 23),
-                (3, 20),
-                (4, 29),
-                (5, 3),
-                (5, 4),
-                (5, 5),
-                (5, 6),
-                (7, 15),
-                (8, 11),
-                (8, 12),
-                (9, 16),
-                (9, 22),
-                (9, 23),
-                (10, 14),
-                (11, 3),
-                (11, 4),
-                (11, 23),
-            ],
+            "1/1 1/8 2/11 2/12 2/23 3/20 4/29 5/3 5/4 5/5 5/6 7/15 8/11 8/12 9/16 9/22 9/23 10/14 11/3 11/4 11/23",
         );
     }
 
@@ -360,27 +296,7 @@ mod tests {
     fn published_2025() {
         assert_year(
             2025,
-            &[
-                (1, 1),
-                (1, 13),
-                (2, 11),
-                (2, 23),
-                (2, 24),
-                (3, 20),
-                (4, 29),
-                (5, 3),
-                (5, 4),
-                (5, 5),
-                (5, 6),
-                (7, 21),
-                (8, 11),
-                (9, 15),
-                (9, 23),
-                (10, 13),
-                (11, 3),
-                (11, 23),
-                (11, 24),
-            ],
+            "1/1 1/13 2/11 2/23 2/24 3/20 4/29 5/3 5/4 5/5 5/6 7/21 8/11 9/15 9/23 10/13 11/3 11/23 11/24",
         );
     }
 
@@ -388,26 +304,7 @@ mod tests {
     fn published_2026() {
         assert_year(
             2026,
-            &[
-                (1, 1),
-                (1, 12),
-                (2, 11),
-                (2, 23),
-                (3, 20),
-                (4, 29),
-                (5, 3),
-                (5, 4),
-                (5, 5),
-                (5, 6),
-                (7, 20),
-                (8, 11),
-                (9, 21),
-                (9, 22),
-                (9, 23),
-                (10, 12),
-                (11, 3),
-                (11, 23),
-            ],
+            "1/1 1/12 2/11 2/23 3/20 4/29 5/3 5/4 5/5 5/6 7/20 8/11 9/21 9/22 9/23 10/12 11/3 11/23",
         );
     }
 
@@ -415,25 +312,7 @@ mod tests {
     fn published_2027() {
         assert_year(
             2027,
-            &[
-                (1, 1),
-                (1, 11),
-                (2, 11),
-                (2, 23),
-                (3, 21),
-                (3, 22),
-                (4, 29),
-                (5, 3),
-                (5, 4),
-                (5, 5),
-                (7, 19),
-                (8, 11),
-                (9, 20),
-                (9, 23),
-                (10, 11),
-                (11, 3),
-                (11, 23),
-            ],
+            "1/1 1/11 2/11 2/23 3/21 3/22 4/29 5/3 5/4 5/5 7/19 8/11 9/20 9/23 10/11 11/3 11/23",
         );
     }
 
@@ -483,72 +362,15 @@ mod tests {
     fn derived_2028_to_2030() {
         assert_year(
             2028,
-            &[
-                (1, 1),
-                (1, 10),
-                (2, 11),
-                (2, 23),
-                (3, 20),
-                (4, 29),
-                (5, 3),
-                (5, 4),
-                (5, 5),
-                (7, 17),
-                (8, 11),
-                (9, 18),
-                (9, 22),
-                (10, 9),
-                (11, 3),
-                (11, 23),
-            ],
+            "1/1 1/10 2/11 2/23 3/20 4/29 5/3 5/4 5/5 7/17 8/11 9/18 9/22 10/9 11/3 11/23",
         );
         assert_year(
             2029,
-            &[
-                (1, 1),
-                (1, 8),
-                (2, 11),
-                (2, 12),
-                (2, 23),
-                (3, 20),
-                (4, 29),
-                (4, 30),
-                (5, 3),
-                (5, 4),
-                (5, 5),
-                (7, 16),
-                (8, 11),
-                (9, 17),
-                (9, 23),
-                (9, 24),
-                (10, 8),
-                (11, 3),
-                (11, 23),
-            ],
+            "1/1 1/8 2/11 2/12 2/23 3/20 4/29 4/30 5/3 5/4 5/5 7/16 8/11 9/17 9/23 9/24 10/8 11/3 11/23",
         );
         assert_year(
             2030,
-            &[
-                (1, 1),
-                (1, 14),
-                (2, 11),
-                (2, 23),
-                (3, 20),
-                (4, 29),
-                (5, 3),
-                (5, 4),
-                (5, 5),
-                (5, 6),
-                (7, 15),
-                (8, 11),
-                (8, 12),
-                (9, 16),
-                (9, 23),
-                (10, 14),
-                (11, 3),
-                (11, 4),
-                (11, 23),
-            ],
+            "1/1 1/14 2/11 2/23 3/20 4/29 5/3 5/4 5/5 5/6 7/15 8/11 8/12 9/16 9/23 10/14 11/3 11/4 11/23",
         );
     }
 

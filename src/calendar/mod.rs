@@ -216,6 +216,19 @@ type HolidayMap = HashMap<NaiveDate, Cow<'static, str>>;
 /// Cheap to query: holidays are precomputed into a map (built-in rules for
 /// 2000–2150, computed on demand outside that range), and cheap to clone
 /// (the map is shared).
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use service_order_gateway::calendar::{BusinessCalendar, DetailsDays, OpeningHours};
+///
+/// let cal = BusinessCalendar::new(DetailsDays::JpBusiness, "09:00-17:30".parse().unwrap());
+/// // Thu 2026-12-03 10:00 JST = 01:00 UTC: open until 17:30 JST (08:30 UTC).
+/// let at = Utc.with_ymd_and_hms(2026, 12, 3, 1, 0, 0).unwrap();
+/// assert!(cal.is_open(at));
+/// assert_eq!(cal.closes_at(at), Some(Utc.with_ymd_and_hms(2026, 12, 3, 8, 30, 0).unwrap()));
+/// // Next opening after that: Fri 2026-12-04 09:00 JST.
+/// assert_eq!(cal.next_opening(at), Some(Utc.with_ymd_and_hms(2026, 12, 4, 0, 0, 0).unwrap()));
+/// ```
 #[derive(Clone)]
 pub struct BusinessCalendar {
     days: DetailsDays,
