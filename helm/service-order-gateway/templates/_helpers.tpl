@@ -76,9 +76,9 @@ gets upstreamRate / this number (SOG_REPLICAS).
 {{- if and (contains "/" $rate) (gt $n 0) }}
 {{- $parts := splitList "/" $rate }}
 {{- $num := first $parts | float64 }}
-{{- printf "%s / %d replica(s) = %s/%s per replica" $rate $n (divf $num $n | printf "%.4g") (last $parts) }}
+{{- printf "%s / %d = %s/%s" $rate $n (divf $num $n | printf "%.4g") (last $parts) }}
 {{- else }}
-{{- printf "%s / %d replica(s) per replica" $rate $n }}
+{{- printf "%s / %d" $rate $n }}
 {{- end }}
 {{- end }}
 
