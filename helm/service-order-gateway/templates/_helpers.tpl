@@ -154,6 +154,10 @@ Gateway settings as env vars: [config key, env name]. Empty values are left out.
 {{- end }}
 {{- range $pairs }}
 {{- $v := index $c (index . 0) }}
+{{- if and (kindIs "float64" $v) (eq $v (floor $v)) }}
+{{- /* YAML numbers arrive as float64: render 100000 as "100000", not "1e+05". */}}
+{{- $v = int64 $v }}
+{{- end }}
 {{- if and (not (kindIs "invalid" $v)) (ne (toString $v) "") }}
 - name: {{ index . 1 }}
   value: {{ toString $v | quote }}
