@@ -1,0 +1,46 @@
+//! The OpenAPI document (generated from the handlers by utoipa) and its
+//! Swagger UI at `/docs`.
+
+use utoipa::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+
+/// The document's fixed parts; paths are added by the router.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Service Order Gateway",
+        description = "NTT Com's Service Order API, republished for internal callers: the same paths and query parameters, normalised JSON (real nulls, ISO 8601 dates, stable types, decoded order codes), cached with RFC 9211 `Cache-Status`, rate-limited towards NTT, and open around the clock (the details endpoint serves cached data outside NTT's 9:00-17:30 JST business hours).\n\nEvery error is `application/problem+json` (RFC 9457).",
+        license(name = "Apache-2.0"),
+    ),
+    tags(
+        (name = "service orders", description = "NTT Com's Service Order API, normalised and cached"),
+        (name = "operations", description = "Health, readiness and metrics"),
+        (name = "admin", description = "Cache administration (needs SOG_ADMIN_TOKEN)"),
+    ),
+    modifiers(&SecuritySchemes),
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "adminToken",
+            SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).description(Some("SOG_ADMIN_TOKEN")).build()),
+        );
+    }
+}
+
+/// The complete document, as served at `/openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    crate::api::router_parts().1
+}
+
+/// The document as pretty JSON with a trailing newline (the form committed in `openapi/openapi.json`).
+pub fn document_json() -> String {
+    let mut json = document().to_pretty_json().unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    json.push('\n');
+    json
+}

@@ -1,0 +1,66 @@
+//! `GET /v1/business-process/service-orders`: the order status list of one service.
+
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use http::HeaderMap;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::api::problem::Problem;
+use crate::api::serve::{call_context, caller_directives, respond, respond_error};
+use crate::model::{ServiceName, ServiceOrderList};
+use crate::resources::ResourceRequest;
+use crate::state::AppState;
+
+/// Query parameters (documentation; parsing is strict, see `api::query`).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct OrdersParams {
+    /// The service whose orders to list.
+    #[param(rename = "serviceName", example = "uno")]
+    service_name: ServiceName,
+}
+
+const PATH: &str = "/v1/business-process/service-orders";
+
+/// List the service orders of one service.
+///
+/// Answers from the gateway's cache when it can (see `Cache-Status`); the
+/// upstream is asked at most once per key however many callers ask at once.
+/// `orderType` and `orderStatus` are decoded per service from NTT's tables,
+/// with the raw code kept beside the decoded name.
+#[utoipa::path(
+    get,
+    path = "/v1/business-process/service-orders",
+    tag = "service orders",
+    operation_id = "listServiceOrders",
+    params(OrdersParams),
+    responses(
+        (status = 200, description = "The orders (possibly from cache; see Cache-Status)", body = ServiceOrderList, content_type = "application/json",
+            headers(
+                ("Cache-Status" = String, description = "RFC 9211: what the cache did, e.g. `service-order-gateway; hit; ttl=42`; `detail=` says why stale data was served (revalidating, upstream-error, rate-limited)"),
+                ("Age" = u64, description = "RFC 9111: seconds since the data was fetched from the upstream"),
+                ("ETag" = String, description = "Strong validator of the body; send it back in If-None-Match"),
+                ("Cache-Control" = String, description = "`public, max-age=N`: seconds the data stays fresh (0 when stale)"),
+                ("x-request-id" = String, description = "The request id (yours, or generated)"),
+            )),
+        (status = 304, description = "Not modified: the ETag in If-None-Match still matches"),
+        (status = 400, description = "Invalid query: unknown, repeated or missing parameters, invalid serviceName", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The upstream failed and nothing is cached", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Upstream bandwidth exhausted or gateway overloaded, nothing cached; see Retry-After", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
+        (status = 504, description = "The upstream timed out and nothing is cached", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn service_orders(State(state): State<AppState>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+    let request = match crate::api::query::parse_orders(query.as_deref()) {
+        Ok(r) => ResourceRequest::Orders(r),
+        Err(problem) => return problem.at(PATH).into_response(),
+    };
+    let ctx = call_context(&headers, state.request_timeout);
+    match state.gateway.serve(&request, caller_directives(&headers), ctx).await {
+        Ok(served) => respond(served, &headers, state.gateway.clock().now()),
+        Err(e) => respond_error(&e, PATH),
+    }
+}
