@@ -1,0 +1,1 @@
+//! Integration-style tests of the simulator over real HTTP.
