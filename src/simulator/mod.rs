@@ -26,6 +26,8 @@
 //! - Routes under `/__sim/` control the simulator over HTTP (see [`control`]);
 //!   they are not recorded and not subject to faults or latency.
 
+#![warn(missing_docs)]
+
 pub mod control;
 mod details;
 mod faults;
@@ -467,40 +469,33 @@ impl SimulatorControls {
         (token, now)
     }
 
-    /// Checks the `Authorization` header; `Err` is the 401 to answer.
-    fn authorize(&self, headers: &HeaderMap) -> Result<(), Response> {
-        let Some(value) = headers
+    /// Checks the `Authorization` header; `Some` is the 401 to answer.
+    fn auth_rejection(&self, headers: &HeaderMap) -> Option<Response> {
+        let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-        else {
-            return Err(faults::apigee(
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
+        let Some(token) = token else {
+            return Some(faults::apigee(
                 StatusCode::UNAUTHORIZED,
                 "Invalid access token",
                 "oauth.v2.InvalidAccessToken",
             ));
         };
-        let token = match value.split_once(' ') {
-            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-            _ => {
-                return Err(faults::apigee(
-                    StatusCode::UNAUTHORIZED,
-                    "Invalid access token",
-                    "oauth.v2.InvalidAccessToken",
-                ));
-            }
-        };
         if self.config().static_token.as_deref() == Some(token) {
-            return Ok(());
+            return None;
         }
         let expiry = self.lock().tokens.get(token).copied();
         match expiry {
-            Some(exp) if self.config().clock.now() < exp => Ok(()),
-            Some(_) => Err(faults::apigee(
+            Some(exp) if self.config().clock.now() < exp => None,
+            Some(_) => Some(faults::apigee(
                 StatusCode::UNAUTHORIZED,
                 "Access Token expired",
                 "keymanagement.service.access_token_expired",
             )),
-            None => Err(faults::unauthorized()),
+            None => Some(faults::unauthorized()),
         }
     }
 }
@@ -596,14 +591,12 @@ async fn respond(
     }
     match target {
         Target::Token => token(controls, headers, body),
-        Target::Orders => match controls.authorize(headers) {
-            Ok(()) => orders::respond(query),
-            Err(r) => r,
-        },
-        Target::Details => match controls.authorize(headers) {
-            Ok(()) => details::respond(query),
-            Err(r) => r,
-        },
+        Target::Orders => controls
+            .auth_rejection(headers)
+            .unwrap_or_else(|| orders::respond(query)),
+        Target::Details => controls
+            .auth_rejection(headers)
+            .unwrap_or_else(|| details::respond(query)),
         Target::Any => not_found(),
     }
 }
