@@ -19,6 +19,8 @@ pub struct AppState {
     pub admin_token: Option<SecretString>,
     /// How long one request may take (also the upstream deadline).
     pub request_timeout: Duration,
+    /// Requests handled at once before shedding.
+    pub max_concurrent_requests: usize,
     /// Whether the upstream is the built-in simulator.
     pub demo: bool,
 }

@@ -38,6 +38,11 @@ pub fn respond(served: Served, request_headers: &HeaderMap, now: chrono::DateTim
     if let Ok(v) = HeaderValue::from_str(&served.status.header_value()) {
         headers.insert("cache-status", v);
     }
+    let endpoint = entry.endpoint.label();
+    metrics::counter!("sog_cache_lookups_total", "endpoint" => endpoint, "result" => served.status.label()).increment(1);
+    if let Some(reason) = served.status.stale {
+        metrics::counter!("sog_cache_stale_served_total", "endpoint" => endpoint, "reason" => reason.as_str()).increment(1);
+    }
     response.extensions_mut().insert(served.status);
     response
 }

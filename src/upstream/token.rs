@@ -302,3 +302,20 @@ mod tests {
         assert!(!format!("{t:?}").contains("very-secret-token"));
     }
 }
+
+/// Keeps the shared token fresh in the background, so requests rarely wait
+/// for one and `/readyz` can answer without calling the upstream. Fetches
+/// at start, then shortly before each refresh time; retries failures every
+/// 30 seconds (each attempt spends upstream budget like any call).
+pub async fn keep_fresh(client: Arc<super::UpstreamClient>, clock: SharedClock) {
+    loop {
+        let pause = match client.tokens().token().await {
+            Ok(token) => {
+                let until_refresh = (token.refresh_at - clock.now()).to_std().unwrap_or_default();
+                until_refresh.clamp(Duration::from_secs(1), Duration::from_secs(60))
+            }
+            Err(_) => Duration::from_secs(30),
+        };
+        tokio::time::sleep(pause).await;
+    }
+}

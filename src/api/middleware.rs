@@ -1,0 +1,184 @@
+//! The tower middleware of the HTTP surface, composed in one place
+//! ([`stack`]) and read top to bottom, plus the small middleware functions
+//! it uses.
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderName, StatusCode, header};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+
+use crate::api::problem::{PROBLEM_JSON, Problem};
+use crate::cache::CacheStatus;
+
+/// The longest request URI accepted.
+pub const MAX_URI_BYTES: usize = 2048;
+/// The most request header bytes accepted (names and values).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// The most request headers accepted.
+pub const MAX_HEADERS: usize = 64;
+
+static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Wraps the routes that do real work (the API and docs) in the
+/// protective layers: load shedding, a concurrency limit and a timeout.
+/// Operations routes stay outside them so probes answer under load.
+pub fn protect(router: Router, max_concurrent: usize, timeout: Duration) -> Router {
+    router.layer(
+        ServiceBuilder::new()
+            // Turns the layers' errors below into problem+json responses.
+            .layer(HandleErrorLayer::new(|error: tower::BoxError| async move {
+                if error.is::<tower::timeout::error::Elapsed>() {
+                    Problem::new(
+                        StatusCode::GATEWAY_TIMEOUT,
+                        "timeout",
+                        "Request timeout",
+                        "The request took longer than the gateway allows (SOG_REQUEST_TIMEOUT).",
+                    )
+                    .into_response()
+                } else {
+                    metrics::counter!("sog_http_shed_total").increment(1);
+                    Problem::for_status(StatusCode::SERVICE_UNAVAILABLE, "")
+                        .retry_after(1)
+                        .into_response()
+                }
+            }))
+            // Refuse at once, instead of queueing, when the limit below is reached.
+            .load_shed()
+            // Bounds the work in progress (memory, upstream sockets).
+            .concurrency_limit(max_concurrent)
+            // Bounds one request's life; the upstream deadline is the same.
+            .timeout(timeout),
+    )
+}
+
+/// The outer layers every route gets, outermost first.
+pub fn stack(router: Router) -> Router {
+    router.layer(
+        ServiceBuilder::new()
+            // Every request gets an id: the caller's x-request-id or a new UUID.
+            .layer(SetRequestIdLayer::new(X_REQUEST_ID.clone(), MakeRequestUuid))
+            // ...and the response carries it back.
+            .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
+            // One log line and the metrics per request.
+            .layer(middleware::from_fn(access_log))
+            // Every error response is problem+json, whoever produced it.
+            .layer(middleware::from_fn(problem_for_bare_errors))
+            // Oversized URIs and header floods never reach a handler.
+            .layer(middleware::from_fn(guard_limits))
+            // A panic becomes a 500 problem, not a dropped connection.
+            .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Internal error",
+                    "The gateway failed unexpectedly; the failure is logged.",
+                )
+                .into_response()
+            })),
+    )
+}
+
+/// Logs one line per request and records the request metrics.
+async fn access_log(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let request_id = request
+        .headers()
+        .get(&X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let response = next.run(request).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    let cache = response
+        .extensions()
+        .get::<CacheStatus>()
+        .map(|s| s.label())
+        .unwrap_or("none");
+    let route_label = match route.as_str() {
+        "/docs" | "/docs/" | "/docs/{*rest}" => "/docs",
+        r => r,
+    }
+    .to_owned();
+    metrics::counter!("sog_http_requests_total", "route" => route_label.clone(), "status" => status.to_string(), "cache" => cache)
+        .increment(1);
+    metrics::histogram!("sog_http_request_duration_seconds", "route" => route_label).record(elapsed.as_secs_f64());
+    tracing::info!(
+        target: "sog::access",
+        %method,
+        route = %route,
+        status,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        cache,
+        request_id = %request_id,
+        "request"
+    );
+    response
+}
+
+/// Replaces the body of any error response that is not problem+json yet
+/// (404s, 405s, extractor rejections, limits) with a problem, keeping headers such as `Allow`.
+async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let status = response.status();
+    if status.as_u16() < 400 {
+        return response;
+    }
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let problem = Problem::for_status(status, &path).into_response();
+    let (problem_parts, body) = problem.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    for (name, value) in problem_parts.headers.iter() {
+        parts.headers.insert(name.clone(), value.clone());
+    }
+    Response::from_parts(parts, body)
+}
+
+/// Refuses over-long URIs (414) and header floods (431).
+async fn guard_limits(request: Request, next: Next) -> Response {
+    let path = request.uri().path().chars().take(200).collect::<String>();
+    let uri_len = request.uri().path_and_query().map(|p| p.as_str().len()).unwrap_or(0);
+    if uri_len > MAX_URI_BYTES {
+        let mut p = Problem::for_status(StatusCode::URI_TOO_LONG, &path);
+        p.detail = format!("The request URI is {uri_len} bytes; the gateway accepts at most {MAX_URI_BYTES}.");
+        return p.into_response();
+    }
+    let headers = request.headers();
+    let header_bytes: usize = headers.iter().map(|(n, v)| n.as_str().len() + v.len()).sum();
+    if headers.len() > MAX_HEADERS || header_bytes > MAX_HEADER_BYTES {
+        let mut p = Problem::for_status(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, &path);
+        p.detail = format!(
+            "The request has {} headers ({header_bytes} bytes); the gateway accepts at most {MAX_HEADERS} headers and {MAX_HEADER_BYTES} bytes.",
+            headers.len()
+        );
+        return p.into_response();
+    }
+    next.run(request).await
+}
+
+/// The fallback for paths that match no route.
+pub async fn not_found(request: Request<Body>) -> Response {
+    Problem::for_status(StatusCode::NOT_FOUND, request.uri().path()).into_response()
+}

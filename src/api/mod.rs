@@ -1,0 +1,50 @@
+//! The HTTP surface: routes, handlers, query validation, problem details,
+//! the OpenAPI document and Swagger UI, and the middleware stack.
+//!
+//! Handlers are thin: they validate the query into a typed request
+//! ([`query`]), hand it to the [`Gateway`](crate::gateway::Gateway) and turn
+//! the answer into a response ([`serve`]).
+
+pub mod details;
+pub mod middleware;
+pub mod openapi;
+pub mod ops;
+pub mod orders;
+pub mod problem;
+pub mod query;
+pub mod serve;
+
+use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::state::AppState;
+
+/// The routes split into (API routes, operations routes) and the generated document.
+pub(crate) fn router_parts() -> (Router<AppState>, utoipa::openapi::OpenApi, Router<AppState>) {
+    let (api, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(orders::service_orders))
+        .routes(routes!(details::service_order_details))
+        .split_for_parts();
+    let (ops, ops_doc) = OpenApiRouter::new()
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+        .routes(routes!(ops::get_cache, ops::purge_cache))
+        .split_for_parts();
+    doc.merge(ops_doc);
+    (api, doc, ops)
+}
+
+/// The whole HTTP application for `state`.
+pub fn router(state: AppState) -> Router {
+    let (api, doc, ops) = router_parts();
+    let api = api.merge(SwaggerUi::new("/docs").url("/openapi.json", doc)).with_state(state.clone());
+    let api = middleware::protect(api, state.max_concurrent_requests, state.request_timeout);
+    let app = api
+        .merge(ops.with_state(state))
+        .fallback(middleware::not_found);
+    middleware::stack(app)
+}
