@@ -1,0 +1,290 @@
+//! Service orders (`GET /v1/business-process/service-orders`): the
+//! normalised [`ServiceOrderList`] / [`ServiceOrder`] / [`OrderCode`] types,
+//! the per-service decode tables for `orderType` and `orderStatus`, and
+//! [`normalise_orders`], which builds them from the upstream's raw JSON.
+//!
+//! The decode tables are keyed by the *requested* [`ServiceName`] (the
+//! query's `serviceName`), because the `serviceName` inside a result is free
+//! text (`uno-virtual` in the document's example). For `uno` the table for
+//! "Arcstar Universal One in Japan" is used (the Global one is "TBD").
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::lenient::{self, InvalidValues};
+use super::wire::{self, RawOrder, RawOrdersEnvelope};
+use super::{NormaliseError, ServiceName};
+
+/// The normalised answer of `service-orders` for one service.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "items": [
+        {
+            "contractId": "N123456789",
+            "serviceName": "uno-virtual",
+            "orderType": {"code": "1", "name": "new"},
+            "offerPlanDate": "2014-10-31T12:34:56Z",
+            "orderStatus": {"code": "1", "name": "received"},
+            "orderRequestId": "R000012345678"
+        },
+        {
+            "contractId": "N987654321",
+            "serviceName": "uno",
+            "orderType": {"code": "14-GO", "name": null},
+            "offerPlanDate": null,
+            "orderStatus": {"code": "5", "name": "complete"},
+            "orderRequestId": null,
+            "invalidValues": {"offerPlanDate": "2024/13/45"}
+        }
+    ],
+    "resultCount": 2
+}))]
+pub struct ServiceOrderList {
+    /// The service's orders, in upstream order.
+    pub items: Vec<ServiceOrder>,
+    /// Result count: always the number of `items`. The upstream sends its
+    /// own count (a number or a numeric string); when it is missing,
+    /// invalid, or disagrees with the items actually present, the number of
+    /// items wins.
+    #[schema(example = 1, minimum = 0)]
+    pub result_count: u64,
+}
+
+/// One service order.
+///
+/// Every field is present in the JSON; `null` means the upstream sent no
+/// value (missing, `null`, `"null"` or `""`) or a value that could not be
+/// normalised, in which case the raw value is in `invalidValues`.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "contractId": "N123456789",
+    "serviceName": "uno-virtual",
+    "orderType": {"code": "1", "name": "new"},
+    "offerPlanDate": "2014-10-31T12:34:56Z",
+    "orderStatus": {"code": "1", "name": "received"},
+    "orderRequestId": "R000012345678"
+}))]
+pub struct ServiceOrder {
+    /// Service contract ID.
+    #[schema(example = "N123456789")]
+    pub contract_id: Option<String>,
+    /// Service name, free text exactly as the upstream sent it (for example
+    /// `uno-virtual`); not necessarily one of the query's service names.
+    #[schema(example = "uno-virtual")]
+    pub service_name: Option<String>,
+    /// Order type: the upstream's code and, where the requested service has
+    /// a decode table, its meaning (`new`, `change`, `cancel`).
+    pub order_type: Option<OrderCode>,
+    /// Provides date (planned provisioning date). Either a full-date
+    /// `YYYY-MM-DD` (the upstream sent a date, e.g. `2014/10/31`) or a UTC
+    /// date-time in RFC 3339 with `Z` (the upstream sent a date-time; one
+    /// without an offset, `YYYY/MM/DD HH:MM:SS`, is read as Japan time).
+    #[schema(
+        example = "2014-10-31T12:34:56Z",
+        pattern = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?Z)?$"
+    )]
+    pub offer_plan_date: Option<String>,
+    /// Order status: the upstream's code and, where the requested service
+    /// has a decode table, its meaning. For `mss` a missing status means
+    /// complete: `{"code": null, "name": "complete"}`.
+    pub order_status: Option<OrderCode>,
+    /// Order request ID (the upstream sends it as `orderRequestId` or as
+    /// `orderRequestNum`; `orderRequestId` wins if both are present).
+    #[schema(example = "R000012345678")]
+    pub order_request_id: Option<String>,
+    /// Fields whose upstream value could not be normalised: the upstream's
+    /// field name (the same as here, except `orderRequestNum`) to the raw
+    /// value (a string as sent, anything else as JSON text). Those fields
+    /// are `null`. Omitted when empty.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    #[schema(example = json!({"offerPlanDate": "2024/13/45"}))]
+    pub invalid_values: BTreeMap<String, String>,
+}
+
+/// An upstream code (`orderType` or `orderStatus`) with its decoded meaning.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"code": "1", "name": "new"}))]
+pub struct OrderCode {
+    /// The upstream's code as text, as sent (numbers as their decimal text,
+    /// strings trimmed): `"1"`, also codes outside the document's tables
+    /// such as `"14-GO"`, `"2-1"`, `"S1K"`, `"-"`, `"0"`. `null` only for
+    /// the MSS rule "no status means complete".
+    #[schema(example = "1")]
+    pub code: Option<String>,
+    /// The code's meaning from the document's table for the requested
+    /// service; `null` when the service has no table or the code is not in
+    /// it.
+    pub name: Option<OrderCodeName>,
+}
+
+/// The meaning of an order code, from the upstream document's tables.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderCodeName {
+    /// Order type: new.
+    New,
+    /// Order type: change.
+    Change,
+    /// Order type: cancel.
+    Cancel,
+    /// Order status (uno): received.
+    Received,
+    /// Order status (uno): investigated.
+    Investigated,
+    /// Order status (uno): access line contracted.
+    AccessLineContracted,
+    /// Order status (uno): device contracted.
+    DeviceContracted,
+    /// Order status: complete.
+    Complete,
+    /// Order status: in progress.
+    InProgress,
+}
+
+/// The meaning of an `orderType` code for the requested service:
+///
+/// * `uno`, `bdp-e`, `mss`: 1 new, 2 change, 3 cancel;
+/// * `sip-trunking`, `ucaas`: 1 new, 2 change, 3 cancel, 4 change;
+/// * `050plusbiz`, `ip-voice`, `smart-pbx`, `accs`: no table.
+fn order_type_name(service: ServiceName, code: &str) -> Option<OrderCodeName> {
+    use OrderCodeName::*;
+    use ServiceName::*;
+    match (service, code) {
+        (Uno | BdpE | Mss | SipTrunking | Ucaas, "1") => Some(New),
+        (Uno | BdpE | Mss | SipTrunking | Ucaas, "2") => Some(Change),
+        (Uno | BdpE | Mss | SipTrunking | Ucaas, "3") => Some(Cancel),
+        (SipTrunking | Ucaas, "4") => Some(Change),
+        _ => None,
+    }
+}
+
+/// The meaning of an `orderStatus` code for the requested service:
+///
+/// * `uno`: 1 received, 2 investigated, 3 access line contracted,
+///   4 device contracted, 5 complete;
+/// * `bdp-e`: 1 in progress, 2 complete;
+/// * `mss`: 1 in progress (no status: complete, see [`normalise_orders`]);
+/// * `sip-trunking`, `ucaas`: 1 in progress;
+/// * the others: no table.
+fn order_status_name(service: ServiceName, code: &str) -> Option<OrderCodeName> {
+    use OrderCodeName::*;
+    use ServiceName::*;
+    match (service, code) {
+        (Uno, "1") => Some(Received),
+        (Uno, "2") => Some(Investigated),
+        (Uno, "3") => Some(AccessLineContracted),
+        (Uno, "4") => Some(DeviceContracted),
+        (Uno, "5") => Some(Complete),
+        (BdpE, "1") => Some(InProgress),
+        (BdpE, "2") => Some(Complete),
+        (Mss | SipTrunking | Ucaas, "1") => Some(InProgress),
+        _ => None,
+    }
+}
+
+/// Normalises the upstream's `service-orders` body for the requested
+/// `service`.
+///
+/// * The body must be a JSON object; `items` may be missing or `null` (no
+///   orders), otherwise it must be an array of objects (`null` elements are
+///   skipped).
+/// * Codes become [`OrderCode`]s decoded with the requested service's table;
+///   unknown codes are kept with `name: null`. For `mss` an absent status
+///   (missing, `null`, `"null"`, `""`) means complete.
+/// * `resultCount` is always `items.len()` (see [`ServiceOrderList`]).
+/// * A value that cannot be normalised makes that field `null` and is
+///   recorded in the item's `invalidValues`; it never fails the response.
+pub fn normalise_orders(
+    service: ServiceName,
+    body: &[u8],
+) -> Result<ServiceOrderList, NormaliseError> {
+    let envelope: RawOrdersEnvelope =
+        wire::from_object(wire::parse_object(body)?, "unreadable orders envelope")?;
+    let raw_items = match envelope.items {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(NormaliseError::UnexpectedShape("`items` is not an array")),
+    };
+    let mut items = Vec::with_capacity(raw_items.len());
+    for raw in raw_items {
+        match raw {
+            Value::Null => {}
+            Value::Object(map) => {
+                let raw: RawOrder = wire::from_object(map, "unreadable element of `items`")?;
+                items.push(normalise_order(service, &raw));
+            }
+            _ => {
+                return Err(NormaliseError::UnexpectedShape(
+                    "an element of `items` is not an object",
+                ));
+            }
+        }
+    }
+    let result_count = items.len() as u64;
+    if let Some(upstream) = lenient::count(envelope.result_count.as_ref()) {
+        if upstream != result_count {
+            tracing::debug!(
+                upstream,
+                actual = result_count,
+                %service,
+                "upstream resultCount disagrees with the items present; using the item count"
+            );
+        }
+    }
+    Ok(ServiceOrderList {
+        items,
+        result_count,
+    })
+}
+
+fn normalise_order(service: ServiceName, raw: &RawOrder) -> ServiceOrder {
+    let mut invalid = InvalidValues::default();
+    let contract_id = invalid.keep("contractId", lenient::text(raw.contract_id.as_ref()));
+    let service_name = invalid.keep("serviceName", lenient::text(raw.service_name.as_ref()));
+    let order_type = invalid
+        .keep("orderType", lenient::code(raw.order_type.as_ref()))
+        .map(|code| OrderCode {
+            name: order_type_name(service, &code),
+            code: Some(code),
+        });
+    let offer_plan_date = invalid.keep(
+        "offerPlanDate",
+        lenient::date_or_datetime(raw.offer_plan_date.as_ref()),
+    );
+    let order_status = match lenient::code(raw.order_status.as_ref()) {
+        Ok(None) if service == ServiceName::Mss => Some(OrderCode {
+            code: None,
+            name: Some(OrderCodeName::Complete),
+        }),
+        read => invalid.keep("orderStatus", read).map(|code| OrderCode {
+            name: order_status_name(service, &code),
+            code: Some(code),
+        }),
+    };
+    let order_request_id = invalid
+        .keep(
+            "orderRequestId",
+            lenient::text(raw.order_request_id.as_ref()),
+        )
+        .or_else(|| {
+            invalid.keep(
+                "orderRequestNum",
+                lenient::text(raw.order_request_num.as_ref()),
+            )
+        });
+    ServiceOrder {
+        contract_id,
+        service_name,
+        order_type,
+        offer_plan_date,
+        order_status,
+        order_request_id,
+        invalid_values: invalid.into_map(),
+    }
+}
