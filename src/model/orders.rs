@@ -288,3 +288,388 @@ fn normalise_order(service: ServiceName, raw: &RawOrder) -> ServiceOrder {
         invalid_values: invalid.into_map(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn orders(service: ServiceName, body: Value) -> Value {
+        let list = normalise_orders(service, body.to_string().as_bytes()).unwrap();
+        serde_json::to_value(list).unwrap()
+    }
+
+    fn one(service: ServiceName, item: Value) -> Value {
+        orders(service, json!({"items": [item], "resultCount": 1}))["items"][0].clone()
+    }
+
+    #[test]
+    fn document_example_with_commas_fixed() {
+        let body = r#"{
+"items":
+[
+{
+"contractId":"N********",
+"serviceName":"uno-virtual",
+"orderType":1,
+"offerPlanDate":"2014-10-31T12:34:56Z",
+"orderStatus":1,
+"orderRequestId":"************"
+}
+],
+"resultCount":1
+}"#;
+        let list = normalise_orders(ServiceName::Uno, body.as_bytes()).unwrap();
+        assert_eq!(
+            serde_json::to_value(&list).unwrap(),
+            json!({
+                "items": [{
+                    "contractId": "N********",
+                    "serviceName": "uno-virtual",
+                    "orderType": {"code": "1", "name": "new"},
+                    "offerPlanDate": "2014-10-31T12:34:56Z",
+                    "orderStatus": {"code": "1", "name": "received"},
+                    "orderRequestId": "************"
+                }],
+                "resultCount": 1
+            })
+        );
+        // As written in the document (missing commas) it is not JSON.
+        let broken = body.replace("\"orderStatus\":1,", "\"orderStatus\":1");
+        assert!(matches!(
+            normalise_orders(ServiceName::Uno, broken.as_bytes()),
+            Err(NormaliseError::NotJson { .. })
+        ));
+    }
+
+    #[test]
+    fn serialises_camel_case_in_order_with_every_field() {
+        let list =
+            normalise_orders(ServiceName::Uno, br#"{"items":[{}],"resultCount":1}"#).unwrap();
+        assert_eq!(
+            serde_json::to_string(&list).unwrap(),
+            r#"{"items":[{"contractId":null,"serviceName":null,"orderType":null,"offerPlanDate":null,"orderStatus":null,"orderRequestId":null}],"resultCount":1}"#
+        );
+    }
+
+    #[test]
+    fn null_ish_strings_become_null() {
+        let item = one(
+            ServiceName::Uno,
+            json!({
+                "contractId": "null",
+                "serviceName": "",
+                "orderType": "NULL",
+                "offerPlanDate": "  ",
+                "orderStatus": null,
+                "orderRequestId": "null"
+            }),
+        );
+        assert_eq!(
+            item,
+            json!({
+                "contractId": null,
+                "serviceName": null,
+                "orderType": null,
+                "offerPlanDate": null,
+                "orderStatus": null,
+                "orderRequestId": null
+            })
+        );
+    }
+
+    #[test]
+    fn dates_are_normalised() {
+        let date = |raw: Value| one(ServiceName::Uno, json!({ "offerPlanDate": raw }));
+        assert_eq!(date(json!("2014/10/31"))["offerPlanDate"], "2014-10-31");
+        assert_eq!(date(json!("2026/1/5"))["offerPlanDate"], "2026-01-05");
+        assert_eq!(date(json!("2026-01-05"))["offerPlanDate"], "2026-01-05");
+        assert_eq!(
+            date(json!("2014-10-31T12:34:56+09:00"))["offerPlanDate"],
+            "2014-10-31T03:34:56Z"
+        );
+        assert_eq!(
+            date(json!("2014/10/31 12:34:56"))["offerPlanDate"],
+            "2014-10-31T03:34:56Z"
+        );
+    }
+
+    #[test]
+    fn bad_date_is_null_and_reported() {
+        let item = one(
+            ServiceName::Uno,
+            json!({"contractId": "N123456789", "offerPlanDate": "2024/13/45"}),
+        );
+        assert_eq!(item["offerPlanDate"], Value::Null);
+        assert_eq!(item["contractId"], "N123456789");
+        assert_eq!(
+            item["invalidValues"],
+            json!({"offerPlanDate": "2024/13/45"})
+        );
+    }
+
+    #[test]
+    fn codes_as_numbers_and_strings_are_the_same() {
+        for raw in [json!(1), json!("1"), json!(" 1 "), json!(1.0)] {
+            let item = one(
+                ServiceName::Uno,
+                json!({"orderType": raw, "orderStatus": raw}),
+            );
+            assert_eq!(
+                item["orderType"],
+                json!({"code": "1", "name": "new"}),
+                "{raw}"
+            );
+            assert_eq!(
+                item["orderStatus"],
+                json!({"code": "1", "name": "received"}),
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_codes_are_kept_without_a_name() {
+        for raw in ["14-GO", "2-1", "S1K", "-", "0", "9"] {
+            let item = one(
+                ServiceName::Uno,
+                json!({"orderType": raw, "orderStatus": raw}),
+            );
+            assert_eq!(item["orderType"], json!({"code": raw, "name": null}));
+            assert_eq!(item["orderStatus"], json!({"code": raw, "name": null}));
+            assert!(item.get("invalidValues").is_none());
+        }
+    }
+
+    #[test]
+    fn non_scalar_codes_are_invalid() {
+        let item = one(
+            ServiceName::Uno,
+            json!({"orderType": {"a": 1}, "orderStatus": [1], "contractId": true}),
+        );
+        assert_eq!(item["orderType"], Value::Null);
+        assert_eq!(item["orderStatus"], Value::Null);
+        assert_eq!(item["contractId"], Value::Null);
+        assert_eq!(
+            item["invalidValues"],
+            json!({"orderType": r#"{"a":1}"#, "orderStatus": "[1]", "contractId": "true"})
+        );
+    }
+
+    #[test]
+    fn order_request_num_or_id() {
+        let id = |item: Value| one(ServiceName::Uno, item)["orderRequestId"].clone();
+        assert_eq!(id(json!({"orderRequestId": "R1"})), "R1");
+        assert_eq!(id(json!({"orderRequestNum": "R2"})), "R2");
+        assert_eq!(id(json!({"orderRequestNum": 12345})), "12345");
+        assert_eq!(
+            id(json!({"orderRequestId": "R1", "orderRequestNum": "R2"})),
+            "R1"
+        );
+        assert_eq!(
+            id(json!({"orderRequestId": "null", "orderRequestNum": "R2"})),
+            "R2"
+        );
+        assert_eq!(id(json!({})), Value::Null);
+    }
+
+    #[test]
+    fn uno_status_table() {
+        let names = [
+            "received",
+            "investigated",
+            "access_line_contracted",
+            "device_contracted",
+            "complete",
+        ];
+        for (code, name) in (1..=5).zip(names) {
+            let item = one(ServiceName::Uno, json!({ "orderStatus": code }));
+            assert_eq!(
+                item["orderStatus"],
+                json!({"code": code.to_string(), "name": name})
+            );
+        }
+        let item = one(ServiceName::Uno, json!({"orderStatus": 6}));
+        assert_eq!(item["orderStatus"], json!({"code": "6", "name": null}));
+    }
+
+    #[test]
+    fn type_tables_per_requested_service() {
+        use ServiceName::*;
+        let name = |s, code: u8| one(s, json!({ "orderType": code }))["orderType"]["name"].clone();
+        for s in [Uno, BdpE, Mss, SipTrunking, Ucaas] {
+            assert_eq!(name(s, 1), "new");
+            assert_eq!(name(s, 2), "change");
+            assert_eq!(name(s, 3), "cancel");
+        }
+        assert_eq!(name(SipTrunking, 4), "change");
+        assert_eq!(name(Ucaas, 4), "change");
+        for s in [Uno, BdpE, Mss] {
+            assert_eq!(name(s, 4), Value::Null);
+        }
+        // The result's own serviceName does not matter: the query's does.
+        let item = one(Uno, json!({"serviceName": "ucaas", "orderType": 4}));
+        assert_eq!(item["orderType"], json!({"code": "4", "name": null}));
+        assert_eq!(item["serviceName"], "ucaas");
+    }
+
+    #[test]
+    fn status_tables_per_requested_service() {
+        use ServiceName::*;
+        let status = |s, code: u8| one(s, json!({ "orderStatus": code }))["orderStatus"].clone();
+        assert_eq!(status(BdpE, 1), json!({"code": "1", "name": "in_progress"}));
+        assert_eq!(status(BdpE, 2), json!({"code": "2", "name": "complete"}));
+        for s in [Mss, SipTrunking, Ucaas] {
+            assert_eq!(status(s, 1), json!({"code": "1", "name": "in_progress"}));
+            assert_eq!(status(s, 2), json!({"code": "2", "name": null}));
+        }
+    }
+
+    #[test]
+    fn services_without_tables_keep_codes_without_names() {
+        use ServiceName::*;
+        for s in [Plus050Biz, IpVoice, SmartPbx, Accs] {
+            let item = one(s, json!({"orderType": 1, "orderStatus": "1"}));
+            assert_eq!(item["orderType"], json!({"code": "1", "name": null}), "{s}");
+            assert_eq!(
+                item["orderStatus"],
+                json!({"code": "1", "name": null}),
+                "{s}"
+            );
+            // No MSS rule for them either.
+            assert_eq!(one(s, json!({}))["orderStatus"], Value::Null);
+        }
+    }
+
+    #[test]
+    fn mss_without_status_is_complete() {
+        let complete = json!({"code": null, "name": "complete"});
+        for item in [
+            json!({}),
+            json!({"orderStatus": null}),
+            json!({"orderStatus": "null"}),
+            json!({"orderStatus": ""}),
+        ] {
+            assert_eq!(one(ServiceName::Mss, item)["orderStatus"], complete);
+        }
+        let invalid = one(ServiceName::Mss, json!({"orderStatus": {}}));
+        assert_eq!(invalid["orderStatus"], Value::Null);
+        assert_eq!(invalid["invalidValues"], json!({"orderStatus": "{}"}));
+    }
+
+    #[test]
+    fn result_count_is_the_number_of_items() {
+        let three = json!([{}, {}, {}]);
+        for count in [
+            json!(3),
+            json!("3"),
+            json!(" 3 "),
+            json!(7),
+            json!("x"),
+            json!(null),
+        ] {
+            let list = orders(
+                ServiceName::Uno,
+                json!({"items": three, "resultCount": count}),
+            );
+            assert_eq!(list["resultCount"], 3, "{count}");
+        }
+        let list = orders(ServiceName::Uno, json!({"items": three}));
+        assert_eq!(list["resultCount"], 3);
+    }
+
+    #[test]
+    fn missing_or_null_items_are_an_empty_list() {
+        for body in [
+            json!({}),
+            json!({"items": null, "resultCount": 0}),
+            json!({"resultCount": "0"}),
+        ] {
+            assert_eq!(
+                orders(ServiceName::Uno, body),
+                json!({"items": [], "resultCount": 0})
+            );
+        }
+        // null elements are skipped.
+        let list = orders(ServiceName::Uno, json!({"items": [null, {}]}));
+        assert_eq!(list["resultCount"], 1);
+    }
+
+    #[test]
+    fn japanese_text_passes_through_byte_for_byte() {
+        let text = "ユニバーサルワン　L2 代表（新設）";
+        let body = format!(r#"{{"items":[{{"serviceName":"{text}","contractId":" N1 "}}]}}"#);
+        let list = normalise_orders(ServiceName::Uno, body.as_bytes()).unwrap();
+        assert_eq!(list.items[0].service_name.as_deref(), Some(text));
+        assert_eq!(list.items[0].contract_id.as_deref(), Some(" N1 "));
+        assert!(serde_json::to_string(&list).unwrap().contains(text));
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored() {
+        let item = one(
+            ServiceName::Uno,
+            json!({"contractId": "N1", "extra": {"deep": [1, 2]}, "ContractId": "other"}),
+        );
+        assert_eq!(item["contractId"], "N1");
+        assert!(item.get("extra").is_none());
+        assert!(item.get("invalidValues").is_none());
+        let list = orders(
+            ServiceName::Uno,
+            json!({"items": [], "fault": "x", "next": 2}),
+        );
+        assert_eq!(list, json!({"items": [], "resultCount": 0}));
+    }
+
+    #[test]
+    fn bodies_that_are_not_an_envelope_are_errors() {
+        for body in [&b"[]"[..], b"\"text\"", b"1", b"null", b"true"] {
+            assert_eq!(
+                normalise_orders(ServiceName::Uno, body),
+                Err(NormaliseError::UnexpectedShape(
+                    "the body is not a JSON object"
+                ))
+            );
+        }
+        for body in [&b""[..], b"<html>", b"{\"items\":", b"\xff\xfe"] {
+            assert!(matches!(
+                normalise_orders(ServiceName::Uno, body),
+                Err(NormaliseError::NotJson { .. })
+            ));
+        }
+        for body in [
+            json!({"items": {}}),
+            json!({"items": "x"}),
+            json!({"items": [1]}),
+        ] {
+            assert!(matches!(
+                normalise_orders(ServiceName::Uno, body.to_string().as_bytes()),
+                Err(NormaliseError::UnexpectedShape(_))
+            ));
+        }
+        // A byte order mark is fine.
+        let list = normalise_orders(ServiceName::Uno, b"\xEF\xBB\xBF{\"items\":[]}").unwrap();
+        assert_eq!(list.result_count, 0);
+    }
+
+    #[test]
+    fn error_messages_contain_no_body() {
+        let secret = "Yamada-Taro";
+        let body = format!(r#"{{"items": "{secret}"}}"#);
+        let err = normalise_orders(ServiceName::Uno, body.as_bytes()).unwrap_err();
+        assert!(!err.to_string().contains(secret));
+        let body = format!(r#"{{"items": [{{"contractId": "{secret}" ]}}"#);
+        let err = normalise_orders(ServiceName::Uno, body.as_bytes()).unwrap_err();
+        assert!(!err.to_string().contains(secret), "{err}");
+    }
+
+    #[test]
+    fn deserialises_what_it_serialises() {
+        let list = orders(
+            ServiceName::Mss,
+            json!({"items": [{"orderType": 2, "offerPlanDate": "bad", "contractId": "N1"}]}),
+        );
+        let back: ServiceOrderList = serde_json::from_value(list.clone()).unwrap();
+        assert_eq!(serde_json::to_value(back).unwrap(), list);
+    }
+}
