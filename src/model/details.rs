@@ -454,3 +454,276 @@ fn example_detail() -> Value {
         .cloned()
         .unwrap_or(Value::Null)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The document's example, verbatim.
+    const DOCUMENT_EXAMPLE: &str = include_str!("testdata/document-details-example.json");
+
+    fn details(body: Value) -> Result<OrderDetailList, NormaliseError> {
+        normalise_details(body.to_string().as_bytes())
+    }
+
+    fn first_item(record: Value) -> Value {
+        let list = details(json!({"code": 200, "result": [record]})).unwrap();
+        serde_json::to_value(&list.items[0]).unwrap()
+    }
+
+    #[test]
+    fn document_example_normalises() {
+        let list = normalise_details(DOCUMENT_EXAMPLE.as_bytes()).unwrap();
+        assert_eq!(list.code, "200");
+        assert_eq!(list.detail_code.as_deref(), Some("I01"));
+        assert_eq!(
+            list.detail_msg.as_deref(),
+            Some("正常終了しました。(検索結果:1件)")
+        );
+        assert_eq!(list.result_count, 1);
+        let item = serde_json::to_value(&list.items[0]).unwrap();
+        let fields = item.as_object().unwrap();
+        // Every documented field, plus invalidValues for the date placeholders.
+        assert_eq!(fields.len(), OrderDetail::FIELD_NAMES.len() + 1);
+        assert_eq!(item["webEntryId"], "UN**********");
+        assert_eq!(item["changeRelationNum"], "01");
+        assert_eq!(item["contractLineNumAppl"], Value::Null);
+        assert_eq!(item["kind"], "新設");
+        assert_eq!(item["serviceName"], "L2 代表");
+        assert_eq!(item["accsConstPresence"], "無し");
+        assert_eq!(item["fieldResearchStatus"], "不要");
+        assert_eq!(item["withdrawKbn"], Value::Null);
+        // "YYYY/MM/DD" is a placeholder, not a date.
+        assert_eq!(item["applYmd"], Value::Null);
+        assert_eq!(item["holdoutScheduleYmd"], Value::Null);
+        assert_eq!(
+            item["invalidValues"],
+            json!({"applYmd": "YYYY/MM/DD", "holdoutScheduleYmd": "YYYY/MM/DD"})
+        );
+    }
+
+    #[test]
+    fn field_names_follow_the_document_table_in_order() {
+        // The keys of the document's record, in the order written.
+        let record = &DOCUMENT_EXAMPLE[DOCUMENT_EXAMPLE.find("\"result\"").unwrap()..];
+        let doc_names: Vec<&str> = record
+            .lines()
+            .skip(1)
+            .filter_map(|line| line.trim().strip_prefix('"')?.split_once("\":"))
+            .map(|(name, _)| name)
+            .collect();
+        assert_eq!(doc_names, OrderDetail::FIELD_NAMES);
+        // The serialised order is the same.
+        let list = details(json!({"code": 200, "result": [{}]})).unwrap();
+        let text = serde_json::to_string(&list.items[0]).unwrap();
+        let positions: Vec<usize> = OrderDetail::FIELD_NAMES
+            .iter()
+            .map(|name| text.find(&format!("\"{name}\":null")).unwrap())
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
+        assert!(text.starts_with(r#"{"webEntryId":null,"#), "{text}");
+        assert!(text.ends_with(r#","withdrawKbn":null}"#), "{text}");
+    }
+
+    #[test]
+    fn list_serialises_camel_case_in_order() {
+        let mut list = details(json!({"code": "200", "result": []})).unwrap();
+        list.data_update_date_from = NaiveDate::from_ymd_opt(2024, 4, 1);
+        assert_eq!(
+            serde_json::to_string(&list).unwrap(),
+            r#"{"items":[],"resultCount":0,"code":"200","detailCode":null,"detailMsg":null,"dataUpdateDateFrom":"2024-04-01","dataUpdateDateTo":null}"#
+        );
+    }
+
+    #[test]
+    fn dates_and_null_ish_values() {
+        let item = first_item(json!({
+            "applYmd": "2024/04/01",
+            "receptYmd": "2026/1/5",
+            "dfConstHopeYmd": "2026-01-05",
+            "comFieldResearchExpectedDay": "2024/12/24",
+            "termConstActionYmd": "2024/13/45",
+            "accsLineActionYmd": "null",
+            "homeConstWorker": "",
+            "darkId": "NULL",
+            "officeName": null
+        }));
+        assert_eq!(item["applYmd"], "2024-04-01");
+        assert_eq!(item["receptYmd"], "2026-01-05");
+        assert_eq!(item["dfConstHopeYmd"], "2026-01-05");
+        assert_eq!(item["comFieldResearchExpectedDay"], "2024-12-24");
+        assert_eq!(item["termConstActionYmd"], Value::Null);
+        assert_eq!(item["accsLineActionYmd"], Value::Null);
+        assert_eq!(item["homeConstWorker"], Value::Null);
+        assert_eq!(item["darkId"], Value::Null);
+        assert_eq!(item["officeName"], Value::Null);
+        assert_eq!(
+            item["invalidValues"],
+            json!({"termConstActionYmd": "2024/13/45"})
+        );
+    }
+
+    #[test]
+    fn japanese_text_passes_through_byte_for_byte() {
+        let text = "東京都千代田区大手町１－１　大手町ビル";
+        let body = format!(r#"{{"code":200,"result":[{{"putPlaceAdd":"{text}","kind":"新設"}}]}}"#);
+        let list = normalise_details(body.as_bytes()).unwrap();
+        assert_eq!(list.items[0].put_place_add.as_deref(), Some(text));
+        assert_eq!(list.items[0].kind.as_deref(), Some("新設"));
+        let out = serde_json::to_string(&list).unwrap();
+        assert!(out.contains(text));
+    }
+
+    #[test]
+    fn code_as_number_or_string() {
+        for code in [json!(200), json!("200"), json!(" 200 ")] {
+            let list = details(json!({"code": code, "result": [{"orderNum": "1"}]})).unwrap();
+            assert_eq!(list.code, "200");
+            assert_eq!(list.result_count, 1);
+        }
+    }
+
+    #[test]
+    fn other_success_codes() {
+        for code in [json!(0), json!("0"), json!("000000"), json!("100000")] {
+            let list = details(json!({"code": code})).unwrap();
+            assert_eq!(list.result_count, 0, "{code}");
+            assert!(list.items.is_empty());
+        }
+        let list = details(json!({"code": "100000", "result": null})).unwrap();
+        assert_eq!(list.code, "100000");
+        assert!(list.items.is_empty());
+    }
+
+    #[test]
+    fn missing_code_with_a_result_array_is_success() {
+        let list = details(json!({"result": [{}, null, {}]})).unwrap();
+        assert_eq!(list.code, "200");
+        assert_eq!(list.result_count, 2);
+        assert!(matches!(
+            details(json!({})),
+            Err(NormaliseError::UnexpectedShape(_))
+        ));
+        assert!(matches!(
+            details(json!({"fault": {"faultstring": "x"}})),
+            Err(NormaliseError::UnexpectedShape(_))
+        ));
+    }
+
+    #[test]
+    fn detail_codes_nested_or_top_level() {
+        let list = details(json!({"code": 200, "detailCode": "I01", "detailMsg": "ok"})).unwrap();
+        assert_eq!(list.detail_code.as_deref(), Some("I01"));
+        assert_eq!(list.detail_msg.as_deref(), Some("ok"));
+        let list = details(json!({
+            "code": 200,
+            "detail": {"detailCode": "I02", "detailMsg": "null"},
+            "detailCode": "I01",
+            "detailMsg": "top"
+        }))
+        .unwrap();
+        assert_eq!(list.detail_code.as_deref(), Some("I02"));
+        assert_eq!(list.detail_msg.as_deref(), Some("top"));
+        let list = details(json!({"code": 200, "detail": "odd", "detailCode": {}})).unwrap();
+        assert_eq!(list.detail_code, None);
+        assert_eq!(list.detail_msg, None);
+    }
+
+    #[test]
+    fn non_success_code_is_an_error_without_customer_data() {
+        let err = details(json!({
+            "code": "910000",
+            "detail": {"detailCode": "E01", "detailMsg": "パラメータエラー: n_no=N123456789 山田"},
+            "result": [{"contractorName": "山田太郎"}]
+        }))
+        .unwrap_err();
+        assert_eq!(
+            err,
+            NormaliseError::DetailsResultCode {
+                code: "910000".into(),
+                detail_code: Some("E01".into()),
+                message: Some("パラメータエラー: n_no=N123456789 山田".into()),
+            }
+        );
+        let text = err.to_string();
+        assert!(text.contains("910000") && text.contains("E01"), "{text}");
+        for secret in ["山田", "N123456789", "パラメータ"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+        for code in [json!(500), json!("400"), json!("E"), json!(-1)] {
+            assert!(matches!(
+                details(json!({"code": code, "result": []})),
+                Err(NormaliseError::DetailsResultCode { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn bodies_that_are_not_an_envelope_are_errors() {
+        for body in [&b"[]"[..], b"\"200\"", b"200", b"null"] {
+            assert_eq!(
+                normalise_details(body),
+                Err(NormaliseError::UnexpectedShape(
+                    "the body is not a JSON object"
+                ))
+            );
+        }
+        for body in [&b""[..], b"{", b"<html></html>", b"code=200"] {
+            assert!(matches!(
+                normalise_details(body),
+                Err(NormaliseError::NotJson { .. })
+            ));
+        }
+        for body in [
+            json!({"code": {"value": 200}}),
+            json!({"code": true}),
+            json!({"code": 200, "result": {"orderNum": "1"}}),
+            json!({"code": 200, "result": ["x"]}),
+        ] {
+            assert!(
+                matches!(
+                    details(body.clone()),
+                    Err(NormaliseError::UnexpectedShape(_))
+                ),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored_and_odd_values_reported() {
+        let item = first_item(json!({
+            "orderNum": 12345,
+            "newFieldFromUpstream": "x",
+            "itemName": ["a"],
+            "applYmd": 20240401
+        }));
+        assert_eq!(item["orderNum"], "12345");
+        assert!(item.get("newFieldFromUpstream").is_none());
+        assert_eq!(item["itemName"], Value::Null);
+        assert_eq!(
+            item["invalidValues"],
+            json!({"itemName": "[\"a\"]", "applYmd": "20240401"})
+        );
+    }
+
+    #[test]
+    fn deserialises_what_it_serialises() {
+        let list = normalise_details(DOCUMENT_EXAMPLE.as_bytes()).unwrap();
+        let json = serde_json::to_value(&list).unwrap();
+        let back: OrderDetailList = serde_json::from_value(json).unwrap();
+        assert_eq!(back, list);
+    }
+
+    #[test]
+    fn openapi_examples_are_normalised_fake_data() {
+        let list = example_detail_list();
+        assert_eq!(list["resultCount"], 1);
+        assert_eq!(list["dataUpdateDateFrom"], "2024-04-01");
+        let item = example_detail();
+        assert_eq!(item["applYmd"], "2024-04-01");
+        assert_eq!(item["contractorName"], "Example Corporation");
+        assert!(item.get("invalidValues").is_none());
+    }
+}
