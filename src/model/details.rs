@@ -39,18 +39,22 @@ pub struct OrderDetailList {
     #[schema(example = "200")]
     pub code: String,
     /// Execution result detail code.
-    #[schema(nullable, example = "I01")]
+    #[schema(required = true, nullable, example = "I01")]
     pub detail_code: Option<String>,
     /// Result message, as sent (usually Japanese).
-    #[schema(nullable, example = "正常終了しました。(検索結果:1件)")]
+    #[schema(
+        required = true,
+        nullable,
+        example = "正常終了しました。(検索結果:1件)"
+    )]
     pub detail_msg: Option<String>,
     /// The start of the update-date range that was asked for
     /// (`data_update_date_from`), `YYYY-MM-DD`.
-    #[schema(nullable, format = Date, example = "2024-04-01")]
+    #[schema(required = true, nullable, format = Date, example = "2024-04-01")]
     pub data_update_date_from: Option<NaiveDate>,
     /// The end of the update-date range that was asked for
     /// (`data_update_date_to`), `YYYY-MM-DD`.
-    #[schema(nullable, format = Date, example = "2024-04-30")]
+    #[schema(required = true, nullable, format = Date, example = "2024-04-30")]
     pub data_update_date_to: Option<NaiveDate>,
 }
 
@@ -60,7 +64,7 @@ pub struct OrderDetailList {
 macro_rules! order_detail {
     ($(
         $(#[$attr:meta])*
-        $field:ident: $ty:ty = $json:literal => $read:ident;
+        $field:ident: $ty:ty = $json:tt => $read:ident;
     )*) => {
         /// One service order detail record.
         ///
@@ -106,214 +110,214 @@ macro_rules! order_detail {
 
 order_detail! {
     /// WEB Entry ID.
-    #[schema(nullable, example = "UN0123456789")]
+    #[schema(required = true, nullable, example = "UN0123456789")]
     web_entry_id: Option<String> = "webEntryId" => text;
     /// WEB Entry sub ID.
-    #[schema(nullable, example = "01")]
+    #[schema(required = true, nullable, example = "01")]
     change_relation_num: Option<String> = "changeRelationNum" => text;
     /// Main/Backup flag.
-    #[schema(nullable, example = "1")]
+    #[schema(required = true, nullable, example = "1")]
     main_back_identifier: Option<String> = "mainBackIdentifier" => text;
     /// Order number.
-    #[schema(nullable, example = "1234567890123")]
+    #[schema(required = true, nullable, example = "1234567890123")]
     order_num: Option<String> = "orderNum" => text;
     /// VPN Group number.
-    #[schema(nullable, example = "V12345678")]
+    #[schema(required = true, nullable, example = "V12345678")]
     contract_vpn_num: Option<String> = "contractVpnNum" => text;
     /// Contract line number (Application).
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     contract_line_num_appl: Option<String> = "contractLineNumAppl" => text;
     /// Contract line number (Distribution).
-    #[schema(nullable, example = "N123456789")]
+    #[schema(required = true, nullable, example = "N123456789")]
     contract_line_num_distribut: Option<String> = "contractLineNumDistribut" => text;
     /// Dark fiber ID.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     dark_id: Option<String> = "darkId" => text;
     /// Quotation group ID.
-    #[schema(nullable, example = "GU12345678-0001")]
+    #[schema(required = true, nullable, example = "GU12345678-0001")]
     quotation_group_id: Option<String> = "quotationGroupId" => text;
     /// Application date. `YYYY-MM-DD` (the upstream sends `YYYY/MM/DD`).
-    #[schema(nullable, format = Date, example = "2024-04-01")]
+    #[schema(required = true, nullable, format = Date, example = "2024-04-01")]
     appl_ymd: Option<NaiveDate> = "applYmd" => date;
     /// Project name.
-    #[schema(nullable, example = "EXAMPLE/New office")]
+    #[schema(required = true, nullable, example = "EXAMPLE/New office")]
     item_name: Option<String> = "itemName" => text;
     /// Customer name.
-    #[schema(nullable, example = "Example Corporation")]
+    #[schema(required = true, nullable, example = "Example Corporation")]
     contractor_name: Option<String> = "contractorName" => text;
     /// Customer office name.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     office_name: Option<String> = "officeName" => text;
     /// Order type (Japanese, e.g. `新設` new installation).
-    #[schema(nullable, example = "新設")]
+    #[schema(required = true, nullable, example = "新設")]
     kind: Option<String> = "kind" => text;
     /// Product name.
-    #[schema(nullable, example = "Universal One")]
+    #[schema(required = true, nullable, example = "Universal One")]
     product_name: Option<String> = "productName" => text;
     /// Service name.
-    #[schema(nullable, example = "L2 代表")]
+    #[schema(required = true, nullable, example = "L2 代表")]
     service_name: Option<String> = "serviceName" => text;
     /// Main access line type.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     accs_line_type_main: Option<String> = "accsLineTypeMain" => text;
     /// Line speed.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     line_speed: Option<String> = "lineSpeed" => text;
     /// Zipcode.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     put_place_zip_num: Option<String> = "putPlaceZipNum" => text;
     /// State (prefecture).
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     put_place_add_prefectures: Option<String> = "putPlaceAddPrefectures" => text;
     /// City and address1.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     put_place_add: Option<String> = "putPlaceAdd" => text;
     /// address2.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     put_place_building_name: Option<String> = "putPlaceBuildingName" => text;
     /// Floor.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     put_place_floor: Option<String> = "putPlaceFloor" => text;
     /// Phone number.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     put_place_tel: Option<String> = "putPlaceTel" => text;
     /// Sales channel code.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     sale_channel_code: Option<String> = "saleChannelCode" => text;
     /// Customer service department name.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     customer_department_name: Option<String> = "customerDepartmentName" => text;
     /// Application status.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     support_request_status: Option<String> = "supportRequestStatus" => text;
     /// Application date. `YYYY-MM-DD` (the upstream sends `YYYY/MM/DD`).
-    #[schema(nullable, format = Date)]
+    #[schema(required = true, nullable, format = Date)]
     support_request_action_ymd: Option<NaiveDate> = "supportRequestActionYmd" => date;
     /// Access line installation flag (Japanese, e.g. `無し` none).
-    #[schema(nullable, example = "無し")]
+    #[schema(required = true, nullable, example = "無し")]
     accs_const_presence: Option<String> = "accsConstPresence" => text;
     /// Universal One Terminal.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     universal_one_terminal: Option<String> = "universalOneTerminal" => text;
     /// Terminal installation type.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     term_const_div: Option<String> = "termConstDiv" => text;
     /// Desired date of service. `YYYY-MM-DD` (the upstream sends `YYYY/MM/DD`).
-    #[schema(nullable, format = Date, example = "2024-05-15")]
+    #[schema(required = true, nullable, format = Date, example = "2024-05-15")]
     holdout_schedule_ymd: Option<NaiveDate> = "holdoutScheduleYmd" => date;
     /// Application date (first). `YYYY-MM-DD` (the upstream sends `YYYY/MM/DD`).
-    #[schema(nullable, format = Date)]
+    #[schema(required = true, nullable, format = Date)]
     recept_ymd: Option<NaiveDate> = "receptYmd" => date;
     /// Application date (change). `YYYY-MM-DD` (the upstream sends `YYYY/MM/DD`).
-    #[schema(nullable, format = Date)]
+    #[schema(required = true, nullable, format = Date)]
     change_relation_recept_ymd: Option<NaiveDate> = "changeRelationReceptYmd" => date;
     /// Site survey status (Japanese, e.g. `不要` not required).
-    #[schema(nullable, example = "不要")]
+    #[schema(required = true, nullable, example = "不要")]
     field_research_status: Option<String> = "fieldResearchStatus" => text;
     /// Preferred date of site survey for access line. `YYYY-MM-DD` (the upstream sends `YYYY/MM/DD`).
-    #[schema(nullable, format = Date)]
+    #[schema(required = true, nullable, format = Date)]
     area_field_research_schedule_ymd: Option<NaiveDate> = "areaFieldResearchScheduleYmd" => date;
     /// Preferred time slot of site survey for access line.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     area_field_research_time_zone: Option<String> = "areaFieldResearchTimeZone" => text;
     /// Scheduled time slot of site survey for access line.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     area_field_research_schedule_time_zone: Option<String> = "areaFieldResearchScheduleTimeZone" => text;
     /// Operator of site survey for access line.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     area_field_research_worker: Option<String> = "areaFieldResearchWorker" => text;
     /// Witness of site survey for access line.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     area_field_research_observer: Option<String> = "areaFieldResearchObserver" => text;
     /// Implementation date of site survey for access line. `YYYY-MM-DD` (the upstream sends `YYYY/MM/DD`).
-    #[schema(nullable, format = Date)]
+    #[schema(required = true, nullable, format = Date)]
     area_field_research_action_ymd: Option<NaiveDate> = "areaFieldResearchActionYmd" => date;
     /// Preferred time slot of site survey by NTT Communications.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     com_field_research_time_zone: Option<String> = "comFieldResearchTimeZone" => text;
     /// Scheduled date of site survey by NTT Communications. `YYYY-MM-DD` (the upstream sends `YYYY/MM/DD`).
-    #[schema(nullable, format = Date)]
+    #[schema(required = true, nullable, format = Date)]
     com_field_research_expected_day: Option<NaiveDate> = "comFieldResearchExpectedDay" => date;
     /// Scheduled time slot of site survey by NTT Communications.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     com_field_research_expected_time_zone: Option<String> = "comFieldResearchExpectedTimeZone" => text;
     /// Operator of site survey by NTT Communications.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     com_field_research_worker: Option<String> = "comFieldResearchWorker" => text;
     /// Witness of site survey by NTT Communications.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     com_field_research_observer: Option<String> = "comFieldResearchObserver" => text;
     /// Implementation date of site survey by NTT Communications. `YYYY-MM-DD` (the upstream sends `YYYY/MM/DD`).
-    #[schema(nullable, format = Date)]
+    #[schema(required = true, nullable, format = Date)]
     com_field_research_action_ymd: Option<NaiveDate> = "comFieldResearchActionYmd" => date;
     /// Appurtenant installation flag.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     ancillary_const_presence: Option<String> = "ancillaryConstPresence" => text;
     /// Connection test status.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     continuity_const_trial_status: Option<String> = "continuityConstTrialStatus" => text;
     /// Preferred date for connection installation. `YYYY-MM-DD` (the upstream sends `YYYY/MM/DD`).
-    #[schema(nullable, format = Date)]
+    #[schema(required = true, nullable, format = Date)]
     df_const_hope_ymd: Option<NaiveDate> = "dfConstHopeYmd" => date;
     /// Scheduled date for connection installation. `YYYY-MM-DD` (the upstream sends `YYYY/MM/DD`).
-    #[schema(nullable, format = Date)]
+    #[schema(required = true, nullable, format = Date)]
     continuity_const_schedule_ymd: Option<NaiveDate> = "continuityConstScheduleYmd" => date;
     /// Scheduled time slot for connection installation.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     continuity_const_schedule_time_zone: Option<String> = "continuityConstScheduleTimeZone" => text;
     /// Operator for connection installation.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     continuity_const_worker: Option<String> = "continuityConstWorker" => text;
     /// Witness for connection installation.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     continuity_const_observer: Option<String> = "continuityConstObserver" => text;
     /// Implementation date of connection installation. `YYYY-MM-DD` (the upstream sends `YYYY/MM/DD`).
-    #[schema(nullable, format = Date)]
+    #[schema(required = true, nullable, format = Date)]
     continuity_const_action_ymd: Option<NaiveDate> = "continuityConstActionYmd" => date;
     /// Access line installation status.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     home_const_status: Option<String> = "homeConstStatus" => text;
     /// Preferred date for access line installation. `YYYY-MM-DD` (the upstream sends `YYYY/MM/DD`).
-    #[schema(nullable, format = Date)]
+    #[schema(required = true, nullable, format = Date)]
     accs_line_schedule_ymd: Option<NaiveDate> = "accsLineScheduleYmd" => date;
     /// Preferred time slot for access line installation.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     home_const_time_zone: Option<String> = "homeConstTimeZone" => text;
     /// Scheduled time slot for access line installation.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     accs_line_schedule_time_zone: Option<String> = "accsLineScheduleTimeZone" => text;
     /// Operator for access line installation.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     home_const_worker: Option<String> = "homeConstWorker" => text;
     /// Witness for access line installation.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     home_const_observer: Option<String> = "homeConstObserver" => text;
     /// Implementation date for access line installation. `YYYY-MM-DD` (the upstream sends `YYYY/MM/DD`).
-    #[schema(nullable, format = Date)]
+    #[schema(required = true, nullable, format = Date)]
     accs_line_action_ymd: Option<NaiveDate> = "accsLineActionYmd" => date;
     /// Customer Edge router status.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     term_const_status: Option<String> = "termConstStatus" => text;
     /// Preferred date of customer Edge router installation. `YYYY-MM-DD` (the upstream sends `YYYY/MM/DD`).
-    #[schema(nullable, format = Date)]
+    #[schema(required = true, nullable, format = Date)]
     term_const_schedule_ymd: Option<NaiveDate> = "termConstScheduleYmd" => date;
     /// Preferred time slot of customer Edge router installation.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     term_const_hope_time_zone: Option<String> = "termConstHopeTimeZone" => text;
     /// Scheduled time slot of customer Edge router installation.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     term_const_schedule_time_zone: Option<String> = "termConstScheduleTimeZone" => text;
     /// Operator for customer Edge router installation.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     term_const_worker: Option<String> = "termConstWorker" => text;
     /// Witness for customer Edge router installation.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     term_const_observer: Option<String> = "termConstObserver" => text;
     /// Implementation date of customer Edge router installation. `YYYY-MM-DD` (the upstream sends `YYYY/MM/DD`).
-    #[schema(nullable, format = Date)]
+    #[schema(required = true, nullable, format = Date)]
     term_const_action_ymd: Option<NaiveDate> = "termConstActionYmd" => date;
     /// Withdraw flag.
-    #[schema(nullable)]
+    #[schema(required = true, nullable)]
     withdraw_kbn: Option<String> = "withdrawKbn" => text;
 }
 

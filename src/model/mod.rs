@@ -31,6 +31,9 @@ pub mod lenient;
 pub mod orders;
 mod wire;
 
+#[cfg(test)]
+mod schema_tests;
+
 pub use details::{OrderDetail, OrderDetailList, normalise_details};
 pub use orders::{OrderCode, OrderCodeName, ServiceOrder, ServiceOrderList, normalise_orders};
 

@@ -71,20 +71,23 @@ pub struct ServiceOrderList {
 }))]
 pub struct ServiceOrder {
     /// Service contract ID.
-    #[schema(example = "N123456789")]
+    #[schema(required = true, nullable, example = "N123456789")]
     pub contract_id: Option<String>,
     /// Service name, free text exactly as the upstream sent it (for example
     /// `uno-virtual`); not necessarily one of the query's service names.
-    #[schema(example = "uno-virtual")]
+    #[schema(required = true, nullable, example = "uno-virtual")]
     pub service_name: Option<String>,
     /// Order type: the upstream's code and, where the requested service has
     /// a decode table, its meaning (`new`, `change`, `cancel`).
+    #[schema(required = true, nullable)]
     pub order_type: Option<OrderCode>,
     /// Provides date (planned provisioning date). Either a full-date
     /// `YYYY-MM-DD` (the upstream sent a date, e.g. `2014/10/31`) or a UTC
     /// date-time in RFC 3339 with `Z` (the upstream sent a date-time; one
     /// without an offset, `YYYY/MM/DD HH:MM:SS`, is read as Japan time).
     #[schema(
+        required = true,
+        nullable,
         example = "2014-10-31T12:34:56Z",
         pattern = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?Z)?$"
     )]
@@ -92,10 +95,11 @@ pub struct ServiceOrder {
     /// Order status: the upstream's code and, where the requested service
     /// has a decode table, its meaning. For `mss` a missing status means
     /// complete: `{"code": null, "name": "complete"}`.
+    #[schema(required = true, nullable)]
     pub order_status: Option<OrderCode>,
     /// Order request ID (the upstream sends it as `orderRequestId` or as
     /// `orderRequestNum`; `orderRequestId` wins if both are present).
-    #[schema(example = "R000012345678")]
+    #[schema(required = true, nullable, example = "R000012345678")]
     pub order_request_id: Option<String>,
     /// Fields whose upstream value could not be normalised: the upstream's
     /// field name (the same as here, except `orderRequestNum`) to the raw
@@ -115,17 +119,19 @@ pub struct OrderCode {
     /// strings trimmed): `"1"`, also codes outside the document's tables
     /// such as `"14-GO"`, `"2-1"`, `"S1K"`, `"-"`, `"0"`. `null` only for
     /// the MSS rule "no status means complete".
-    #[schema(example = "1")]
+    #[schema(required = true, nullable, example = "1")]
     pub code: Option<String>,
     /// The code's meaning from the document's table for the requested
     /// service; `null` when the service has no table or the code is not in
     /// it.
+    #[schema(required = true, nullable, example = "new")]
     pub name: Option<OrderCodeName>,
 }
 
 /// The meaning of an order code, from the upstream document's tables.
 #[derive(Serialize, Deserialize, ToSchema, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
+#[schema(example = "in_progress")]
 pub enum OrderCodeName {
     /// Order type: new.
     New,
