@@ -34,6 +34,9 @@ mod wire;
 #[cfg(test)]
 mod schema_tests;
 
+#[cfg(test)]
+mod proptests;
+
 pub use details::{OrderDetail, OrderDetailList, normalise_details};
 pub use orders::{OrderCode, OrderCodeName, ServiceOrder, ServiceOrderList, normalise_orders};
 
