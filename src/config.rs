@@ -223,21 +223,25 @@ impl std::fmt::Display for UpstreamRate {
             1 => write!(f, "{}/s", self.count),
             60 => write!(f, "{}/min", self.count),
             3600 => write!(f, "{}/h", self.count),
-            _ => write!(f, "{}/{}", self.count, humantime::format_duration(self.period)),
+            _ => write!(
+                f,
+                "{}/{}",
+                self.count,
+                humantime::format_duration(self.period)
+            ),
         }
     }
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s).map_err(|e| format!("{s:?} is not a duration like \"10s\" or \"5m\": {e}"))
+    humantime::parse_duration(s)
+        .map_err(|e| format!("{s:?} is not a duration like \"10s\" or \"5m\": {e}"))
 }
 
 /// Parses a byte size: a number with an optional unit (B, KB, MB, GB, KiB, MiB, GiB).
 pub fn parse_bytes(s: &str) -> Result<u64, String> {
     let t = s.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(t.len());
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let num: u64 = num
         .parse()
@@ -370,7 +374,18 @@ impl Config {
         let matches = command
             .try_get_matches_from_mut(args)
             .map_err(|e| clap_error(&command, e))?;
-        let cli = Cli::from_arg_matches(&matches).map_err(|e| clap_error(&command, e))?;
+        let mut cli = Cli::from_arg_matches(&matches).map_err(|e| clap_error(&command, e))?;
+        // The demo's simulated details endpoint is open around the clock unless
+        // the operator chose opening hours explicitly, so a first try at night
+        // shows data rather than a closed-hours 503.
+        let defaulted =
+            |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::DefaultValue);
+        if cli.demo && defaulted("details_days") && defaulted("details_hours") {
+            cli.details_days = DetailsDays::All;
+            cli.details_hours = "00:00-23:59:59"
+                .parse()
+                .map_err(|e| ConfigError::Invalid(format!("{e}")))?;
+        }
         Config::from_cli(cli)
     }
 
@@ -381,9 +396,12 @@ impl Config {
             (Some(url), _) => url.clone(),
             (None, Some(region)) => {
                 let name = format!("{region:?}").to_ascii_lowercase();
-                Url::parse(&format!("https://{name}.api.ntt.com")).map_err(|e| invalid(e.to_string()))?
+                Url::parse(&format!("https://{name}.api.ntt.com"))
+                    .map_err(|e| invalid(e.to_string()))?
             }
-            (None, None) => Url::parse("https://api.ntt.com").map_err(|e| invalid(e.to_string()))?,
+            (None, None) => {
+                Url::parse("https://api.ntt.com").map_err(|e| invalid(e.to_string()))?
+            }
         };
         if !matches!(base_url.scheme(), "http" | "https") || base_url.host().is_none() {
             return Err(invalid(format!(
@@ -403,7 +421,9 @@ impl Config {
         } else {
             let id = cli.client_id.clone().filter(|s| !s.trim().is_empty());
             let secret = match (&cli.client_secret, &cli.client_secret_file) {
-                (Some(s), _) if !s.is_empty() => Some(SecretSource::Value(SecretString::from(s.clone()))),
+                (Some(s), _) if !s.is_empty() => {
+                    Some(SecretSource::Value(SecretString::from(s.clone())))
+                }
                 (_, Some(path)) => {
                     std::fs::read_to_string(path).map_err(|e| {
                         invalid(format!(
@@ -469,12 +489,14 @@ impl Config {
         }
         if cli.upstream_timeout.is_zero() {
             return Err(invalid(
-                "invalid value for --upstream-timeout / SOG_UPSTREAM_TIMEOUT: must be more than 0".into(),
+                "invalid value for --upstream-timeout / SOG_UPSTREAM_TIMEOUT: must be more than 0"
+                    .into(),
             ));
         }
         if cli.request_timeout.is_zero() {
             return Err(invalid(
-                "invalid value for --request-timeout / SOG_REQUEST_TIMEOUT: must be more than 0".into(),
+                "invalid value for --request-timeout / SOG_REQUEST_TIMEOUT: must be more than 0"
+                    .into(),
             ));
         }
         let burst = NonZeroU32::new((cli.upstream_burst.get() / cli.replicas.get()).max(1))
@@ -517,8 +539,16 @@ impl Config {
     /// A configuration for tests and embedding: demo credentials, the given
     /// upstream, defaults elsewhere.
     pub fn for_upstream(base_url: &str) -> Config {
-        let mut config = Config::from_args(["service-order-gateway", "--demo"])
-            .unwrap_or_else(|e| panic!("default config is valid: {e}"));
+        let mut config = Config::from_args([
+            "service-order-gateway",
+            "--client-id",
+            DEMO_CLIENT_ID,
+            "--client-secret",
+            DEMO_CLIENT_SECRET,
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .unwrap_or_else(|e| panic!("default config is valid: {e}"));
         let base = Url::parse(base_url).unwrap_or_else(|e| panic!("bad test URL {base_url}: {e}"));
         config.upstream.token_url = join(&base, "v1/oauth/accesstokens");
         config.upstream.base_url = base;
@@ -540,7 +570,9 @@ pub fn join(base: &Url, path: &str) -> Url {
 fn clap_error(command: &clap::Command, e: clap::Error) -> ConfigError {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     match e.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => return ConfigError::Display(e.to_string()),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            return ConfigError::Display(e.to_string());
+        }
         _ => {}
     }
     let mut message = e.render().to_string();
@@ -552,7 +584,11 @@ fn clap_error(command: &clap::Command, e: clap::Error) -> ConfigError {
             .and_then(|a| a.get_env())
         {
             let env = env.to_string_lossy();
-            message = message.replacen(arg.as_str(), &format!("{arg} (environment variable {env})"), 1);
+            message = message.replacen(
+                arg.as_str(),
+                &format!("{arg} (environment variable {env})"),
+                1,
+            );
         }
     }
     ConfigError::Invalid(message.trim_end().to_owned())

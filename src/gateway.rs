@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::cache::flight::FlightFuture;
 use crate::cache::{CacheResult, CacheStatus, Entry, Flights, ResponseCache, StaleReason};
 use crate::calendar::BusinessCalendar;
 use crate::clock::SharedClock;
@@ -82,7 +83,12 @@ struct Inner {
 
 impl Gateway {
     /// Assembles the request path.
-    pub fn new(cache: ResponseCache, calendar: BusinessCalendar, upstream: Arc<UpstreamClient>, clock: SharedClock) -> Self {
+    pub fn new(
+        cache: ResponseCache,
+        calendar: BusinessCalendar,
+        upstream: Arc<UpstreamClient>,
+        clock: SharedClock,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 cache,
@@ -121,7 +127,12 @@ impl Gateway {
     }
 
     /// Answers one request.
-    pub async fn serve(&self, request: &ResourceRequest, directives: CallerDirectives, ctx: CallContext) -> Result<Served, ServeError> {
+    pub async fn serve(
+        &self,
+        request: &ResourceRequest,
+        directives: CallerDirectives,
+        ctx: CallContext,
+    ) -> Result<Served, ServeError> {
         let inner = &self.inner;
         let now = inner.clock.now();
         let key = request.cache_key();
@@ -139,17 +150,23 @@ impl Gateway {
             if entry.is_fresh(now) && !directives.no_cache {
                 let mut status = CacheStatus::new(CacheResult::Hit);
                 status.ttl = Some(entry.ttl(now));
-                return Ok(Served { entry: entry.clone(), status });
+                return Ok(Served {
+                    entry: entry.clone(),
+                    status,
+                });
             }
         }
 
         if !self.is_open(endpoint, now) {
             // Never call the details endpoint while it is closed.
-            return match acceptable.or_else(|| cached.filter(|_| directives.no_cache && directives.max_age.is_none())) {
+            return match acceptable
+                .or_else(|| cached.filter(|_| directives.no_cache && directives.max_age.is_none()))
+            {
                 Some(entry) => {
                     let mut status = CacheStatus::new(CacheResult::Hit);
                     status.ttl = Some(entry.ttl(now));
-                    status.stale = (!entry.is_fresh(now) || directives.no_cache).then_some(StaleReason::DetailsClosed);
+                    status.stale = (!entry.is_fresh(now) || directives.no_cache)
+                        .then_some(StaleReason::DetailsClosed);
                     Ok(Served { entry, status })
                 }
                 None => {
@@ -202,10 +219,15 @@ impl Gateway {
                 status.fwd_status = fwd_status(&error);
                 match fallback {
                     Some(entry) if directives.max_age.is_none_or(|max| entry.age(now) <= max) => {
-                        status.result = if forwarded_as == CacheResult::Miss { CacheResult::Stale } else { forwarded_as };
+                        status.result = if forwarded_as == CacheResult::Miss {
+                            CacheResult::Stale
+                        } else {
+                            forwarded_as
+                        };
                         status.ttl = Some(entry.ttl(now));
                         status.stale = Some(match error {
-                            UpstreamError::RateLimited { .. } | UpstreamError::BudgetExhausted { .. } => StaleReason::RateLimited,
+                            UpstreamError::RateLimited { .. }
+                            | UpstreamError::BudgetExhausted { .. } => StaleReason::RateLimited,
                             _ => StaleReason::UpstreamError,
                         });
                         tracing::warn!(error = %error, key_endpoint = endpoint.label(), "serving stale data: the upstream call failed");
@@ -218,19 +240,34 @@ impl Gateway {
     }
 
     /// Joins (or starts) the upstream fetch for `request`.
-    fn flight(&self, request: ResourceRequest, ctx: CallContext) -> (impl std::future::Future<Output = Result<Arc<Entry>, UpstreamError>>, bool) {
+    fn flight(&self, request: ResourceRequest, ctx: CallContext) -> (FlightFuture, bool) {
         let key = request.cache_key();
         let this = self.clone();
-        self.inner.flights.join(&key, move || async move { this.fetch_and_store(&request, &ctx).await })
+        self.inner.flights.join(&key, move || async move {
+            this.fetch_and_store(&request, &ctx).await
+        })
     }
 
-    async fn fetch_and_store(&self, request: &ResourceRequest, ctx: &CallContext) -> Result<Arc<Entry>, UpstreamError> {
+    async fn fetch_and_store(
+        &self,
+        request: &ResourceRequest,
+        ctx: &CallContext,
+    ) -> Result<Arc<Entry>, UpstreamError> {
         let inner = &self.inner;
         let endpoint = request.endpoint();
-        let raw = inner.upstream.get(endpoint, &request.upstream_query(), ctx).await?;
+        let raw = inner
+            .upstream
+            .get(endpoint, &request.upstream_query(), ctx)
+            .await?;
         let fetched_at = inner.clock.now();
         let body = request.normalise(&raw)?;
-        let entry = Arc::new(Entry::new(endpoint, request.cache_key(), body, fetched_at, inner.cache.ttl_for(endpoint)));
+        let entry = Arc::new(Entry::new(
+            endpoint,
+            request.cache_key(),
+            body,
+            fetched_at,
+            inner.cache.ttl_for(endpoint),
+        ));
         inner.cache.insert(entry.clone()).await;
         Ok(entry)
     }
@@ -265,7 +302,11 @@ fn stale_allowed(error: &UpstreamError) -> bool {
 
 fn fwd_status(error: &UpstreamError) -> Option<u16> {
     match error {
-        UpstreamError::Status { status, .. } | UpstreamError::TokenRejected { status, .. } if *status > 0 => Some(*status),
+        UpstreamError::Status { status, .. } | UpstreamError::TokenRejected { status, .. }
+            if *status > 0 =>
+        {
+            Some(*status)
+        }
         UpstreamError::RateLimited { .. } => Some(429),
         _ => None,
     }

@@ -87,7 +87,10 @@ impl Application {
     /// Builds the gateway from `config`, reading time from `clock`.
     ///
     /// In demo mode this also starts the simulated upstream on a loopback port.
-    pub async fn build(mut config: Config, clock: SharedClock) -> Result<Application, StartupError> {
+    pub async fn build(
+        mut config: Config,
+        clock: SharedClock,
+    ) -> Result<Application, StartupError> {
         let simulator = if config.demo {
             let sim = Simulator::start(
                 SimulatorConfig {
@@ -100,7 +103,8 @@ impl Application {
             )
             .await
             .map_err(StartupError::Simulator)?;
-            let base = url::Url::parse(&sim.base_url()).map_err(|e| StartupError::Simulator(std::io::Error::other(e)))?;
+            let base = url::Url::parse(&sim.base_url())
+                .map_err(|e| StartupError::Simulator(std::io::Error::other(e)))?;
             config.upstream.token_url = config::join(&base, "v1/oauth/accesstokens");
             config.upstream.base_url = base;
             tracing::warn!(
@@ -145,7 +149,9 @@ impl Application {
 
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
     }
 
     /// The shared state (for tests and embedding).
@@ -160,7 +166,10 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then stops accepting, lets in-flight
     /// requests finish for at most the shutdown timeout, and returns.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let app = api::router(self.state.clone());
         let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
         let signal = async move {

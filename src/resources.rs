@@ -59,13 +59,19 @@ impl ResourceRequest {
     /// the date range always explicit.
     pub fn cache_key(&self) -> CacheKey {
         match self {
-            ResourceRequest::Orders(o) => format!("service-orders?serviceName={}", o.service.as_str()).into(),
+            ResourceRequest::Orders(o) => {
+                format!("service-orders?serviceName={}", o.service.as_str()).into()
+            }
             ResourceRequest::Details(d) => {
                 let mut key = format!(
                     "service-order-details?data_update_date_from={}&data_update_date_to={}",
                     d.from, d.to
                 );
-                for (name, value) in [("n_no", &d.n_no), ("v_no", &d.v_no), ("webentry_id", &d.webentry_id)] {
+                for (name, value) in [
+                    ("n_no", &d.n_no),
+                    ("v_no", &d.v_no),
+                    ("webentry_id", &d.webentry_id),
+                ] {
                     if let Some(v) = value {
                         key.push('&');
                         key.push_str(name);
@@ -84,7 +90,11 @@ impl ResourceRequest {
             ResourceRequest::Orders(o) => vec![("serviceName", o.service.as_str().to_owned())],
             ResourceRequest::Details(d) => {
                 let mut q = Vec::with_capacity(5);
-                for (name, value) in [("webentry_id", &d.webentry_id), ("n_no", &d.n_no), ("v_no", &d.v_no)] {
+                for (name, value) in [
+                    ("webentry_id", &d.webentry_id),
+                    ("n_no", &d.n_no),
+                    ("v_no", &d.v_no),
+                ] {
                     if let Some(v) = value {
                         q.push((name, v.clone()));
                     }
@@ -101,12 +111,19 @@ impl ResourceRequest {
         let json = match self {
             ResourceRequest::Orders(o) => normalise_orders(o.service, raw)
                 .map_err(classify)
-                .and_then(|list| serde_json::to_vec(&list).map_err(|e| UpstreamError::Undecodable(e.to_string()))),
-            ResourceRequest::Details(d) => normalise_details(raw).map_err(classify).and_then(|mut list| {
-                list.data_update_date_from = Some(d.from);
-                list.data_update_date_to = Some(d.to);
-                serde_json::to_vec(&list).map_err(|e| UpstreamError::Undecodable(e.to_string()))
-            }),
+                .and_then(|list| {
+                    serde_json::to_vec(&list).map_err(|e| UpstreamError::Undecodable(e.to_string()))
+                }),
+            ResourceRequest::Details(d) => {
+                normalise_details(raw)
+                    .map_err(classify)
+                    .and_then(|mut list| {
+                        list.data_update_date_from = Some(d.from);
+                        list.data_update_date_to = Some(d.to);
+                        serde_json::to_vec(&list)
+                            .map_err(|e| UpstreamError::Undecodable(e.to_string()))
+                    })
+            }
         }?;
         Ok(Bytes::from(json))
     }

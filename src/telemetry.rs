@@ -18,9 +18,15 @@ where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer);
     let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
         LogFormat::Text => builder.try_init(),
     };
 }
@@ -33,7 +39,10 @@ pub fn metrics_handle() -> PrometheusHandle {
             let recorder = PrometheusBuilder::new()
                 .set_buckets_for_metric(
                     Matcher::Suffix("duration_seconds".into()),
-                    &[0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0],
+                    &[
+                        0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                        10.0, 30.0,
+                    ],
                 )
                 .unwrap_or_else(|_| PrometheusBuilder::new())
                 .build_recorder();
@@ -47,25 +56,73 @@ pub fn metrics_handle() -> PrometheusHandle {
 
 fn describe() {
     use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
-    describe_counter!("sog_http_requests_total", "HTTP requests answered, by route, status and cache result");
-    describe_histogram!("sog_http_request_duration_seconds", Unit::Seconds, "Time to answer an HTTP request");
-    describe_counter!("sog_http_shed_total", "Requests refused because the concurrency limit was reached");
+    describe_counter!(
+        "sog_http_requests_total",
+        "HTTP requests answered, by route, status and cache result"
+    );
+    describe_histogram!(
+        "sog_http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer an HTTP request"
+    );
+    describe_counter!(
+        "sog_http_shed_total",
+        "Requests refused because the concurrency limit was reached"
+    );
     describe_gauge!("sog_cache_entries", "Entries in the response cache");
-    describe_gauge!("sog_cache_bytes", Unit::Bytes, "Bytes charged to the response cache");
-    describe_counter!("sog_cache_lookups_total", "Cache lookups by endpoint and result (hit, miss, stale, ...)");
-    describe_counter!("sog_cache_stale_served_total", "Stale answers served, by reason");
+    describe_gauge!(
+        "sog_cache_bytes",
+        Unit::Bytes,
+        "Bytes charged to the response cache"
+    );
+    describe_counter!(
+        "sog_cache_lookups_total",
+        "Cache lookups by endpoint and result (hit, miss, stale, ...)"
+    );
+    describe_counter!(
+        "sog_cache_stale_served_total",
+        "Stale answers served, by reason"
+    );
     describe_counter!("sog_cache_evictions_total", "Entries evicted, by cause");
-    describe_counter!("sog_upstream_requests_total", "Upstream calls by endpoint and status class");
-    describe_histogram!("sog_upstream_request_duration_seconds", Unit::Seconds, "Upstream call latency");
+    describe_counter!(
+        "sog_upstream_requests_total",
+        "Upstream calls by endpoint and status class"
+    );
+    describe_histogram!(
+        "sog_upstream_request_duration_seconds",
+        Unit::Seconds,
+        "Upstream call latency"
+    );
     describe_counter!("sog_upstream_retries_total", "Upstream calls retried");
-    describe_counter!("sog_upstream_limiter_waits_total", "Upstream calls that waited for budget");
-    describe_counter!("sog_upstream_limiter_rejections_total", "Upstream calls refused for lack of budget");
-    describe_gauge!("sog_upstream_budget_wait_seconds", Unit::Seconds, "Time until the upstream budget allows a call");
+    describe_counter!(
+        "sog_upstream_limiter_waits_total",
+        "Upstream calls that waited for budget"
+    );
+    describe_counter!(
+        "sog_upstream_limiter_rejections_total",
+        "Upstream calls refused for lack of budget"
+    );
+    describe_gauge!(
+        "sog_upstream_budget_wait_seconds",
+        Unit::Seconds,
+        "Time until the upstream budget allows a call"
+    );
     describe_counter!("sog_token_refreshes_total", "Access tokens obtained");
     describe_counter!("sog_token_failures_total", "Failed token requests, by kind");
-    describe_gauge!("sog_token_expiry_seconds", Unit::Seconds, "Seconds until the current access token expires");
-    describe_gauge!("sog_details_open", "1 when the upstream details endpoint is open now");
-    describe_gauge!("sog_details_next_change_seconds", Unit::Seconds, "Seconds until the details endpoint opens or closes");
+    describe_gauge!(
+        "sog_token_expiry_seconds",
+        Unit::Seconds,
+        "Seconds until the current access token expires"
+    );
+    describe_gauge!(
+        "sog_details_open",
+        "1 when the upstream details endpoint is open now"
+    );
+    describe_gauge!(
+        "sog_details_next_change_seconds",
+        Unit::Seconds,
+        "Seconds until the details endpoint opens or closes"
+    );
 }
 
 /// Sets the gauges that are computed rather than counted.
@@ -78,9 +135,14 @@ pub fn update_gauges(state: &AppState) {
     if let Some(s) = upstream.tokens().seconds_until_expiry() {
         metrics::gauge!("sog_token_expiry_seconds").set(s);
     }
-    metrics::gauge!("sog_upstream_budget_wait_seconds").set(upstream.limiter().time_until_budget().as_secs_f64());
+    metrics::gauge!("sog_upstream_budget_wait_seconds")
+        .set(upstream.limiter().time_until_budget().as_secs_f64());
     let now = gateway.clock().now();
-    metrics::gauge!("sog_details_open").set(if gateway.is_open(Endpoint::Details, now) { 1.0 } else { 0.0 });
+    metrics::gauge!("sog_details_open").set(if gateway.is_open(Endpoint::Details, now) {
+        1.0
+    } else {
+        0.0
+    });
     if let Some(next) = gateway.calendar().next_change(now) {
         metrics::gauge!("sog_details_next_change_seconds").set((next - now).num_seconds() as f64);
     }

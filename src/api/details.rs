@@ -70,7 +70,11 @@ const PATH: &str = "/v1/business-process/service-order-details";
         (status = 504, description = "The upstream timed out and nothing is cached", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn service_order_details(State(state): State<AppState>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+pub async fn service_order_details(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let filter = match crate::api::query::parse_details(query.as_deref()) {
         Ok(f) => f,
         Err(problem) => return problem.at(PATH).into_response(),
@@ -81,7 +85,11 @@ pub async fn service_order_details(State(state): State<AppState>, RawQuery(query
         Err(problem) => return problem.at(PATH).into_response(),
     };
     let ctx = call_context(&headers, state.request_timeout);
-    match state.gateway.serve(&request, caller_directives(&headers), ctx).await {
+    match state
+        .gateway
+        .serve(&request, caller_directives(&headers), ctx)
+        .await
+    {
         Ok(served) => respond(served, &headers, state.gateway.clock().now()),
         Err(e) => respond_error(&e, PATH),
     }

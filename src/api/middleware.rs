@@ -64,7 +64,10 @@ pub fn stack(router: Router) -> Router {
     router.layer(
         ServiceBuilder::new()
             // Every request gets an id: the caller's x-request-id or a new UUID.
-            .layer(SetRequestIdLayer::new(X_REQUEST_ID.clone(), MakeRequestUuid))
+            .layer(SetRequestIdLayer::new(
+                X_REQUEST_ID.clone(),
+                MakeRequestUuid,
+            ))
             // ...and the response carries it back.
             .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
             // One log line and the metrics per request.
@@ -74,15 +77,17 @@ pub fn stack(router: Router) -> Router {
             // Oversized URIs and header floods never reach a handler.
             .layer(middleware::from_fn(guard_limits))
             // A panic becomes a 500 problem, not a dropped connection.
-            .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
-                Problem::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "Internal error",
-                    "The gateway failed unexpectedly; the failure is logged.",
-                )
-                .into_response()
-            })),
+            .layer(CatchPanicLayer::custom(
+                |_: Box<dyn std::any::Any + Send>| {
+                    Problem::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal",
+                        "Internal error",
+                        "The gateway failed unexpectedly; the failure is logged.",
+                    )
+                    .into_response()
+                },
+            )),
     )
 }
 
@@ -116,7 +121,8 @@ async fn access_log(request: Request, next: Next) -> Response {
     .to_owned();
     metrics::counter!("sog_http_requests_total", "route" => route_label.clone(), "status" => status.to_string(), "cache" => cache)
         .increment(1);
-    metrics::histogram!("sog_http_request_duration_seconds", "route" => route_label).record(elapsed.as_secs_f64());
+    metrics::histogram!("sog_http_request_duration_seconds", "route" => route_label)
+        .record(elapsed.as_secs_f64());
     tracing::info!(
         target: "sog::access",
         %method,
@@ -159,14 +165,23 @@ async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
 /// Refuses over-long URIs (414) and header floods (431).
 async fn guard_limits(request: Request, next: Next) -> Response {
     let path = request.uri().path().chars().take(200).collect::<String>();
-    let uri_len = request.uri().path_and_query().map(|p| p.as_str().len()).unwrap_or(0);
+    let uri_len = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().len())
+        .unwrap_or(0);
     if uri_len > MAX_URI_BYTES {
         let mut p = Problem::for_status(StatusCode::URI_TOO_LONG, &path);
-        p.detail = format!("The request URI is {uri_len} bytes; the gateway accepts at most {MAX_URI_BYTES}.");
+        p.detail = format!(
+            "The request URI is {uri_len} bytes; the gateway accepts at most {MAX_URI_BYTES}."
+        );
         return p.into_response();
     }
     let headers = request.headers();
-    let header_bytes: usize = headers.iter().map(|(n, v)| n.as_str().len() + v.len()).sum();
+    let header_bytes: usize = headers
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len())
+        .sum();
     if headers.len() > MAX_HEADERS || header_bytes > MAX_HEADER_BYTES {
         let mut p = Problem::for_status(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, &path);
         p.detail = format!(

@@ -41,7 +41,9 @@ pub(crate) fn router_parts() -> (Router<AppState>, utoipa::openapi::OpenApi, Rou
 /// The whole HTTP application for `state`.
 pub fn router(state: AppState) -> Router {
     let (api, doc, ops) = router_parts();
-    let api = api.merge(SwaggerUi::new("/docs").url("/openapi.json", doc)).with_state(state.clone());
+    let api = api
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
+        .with_state(state.clone());
     let api = middleware::protect(api, state.max_concurrent_requests, state.request_timeout);
     let app = api
         .merge(ops.with_state(state))

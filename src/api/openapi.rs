@@ -28,7 +28,12 @@ impl utoipa::Modify for SecuritySchemes {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "adminToken",
-            SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).description(Some("SOG_ADMIN_TOKEN")).build()),
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("SOG_ADMIN_TOKEN"))
+                    .build(),
+            ),
         );
     }
 }
@@ -40,7 +45,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
 
 /// The document as pretty JSON with a trailing newline (the form committed in `openapi/openapi.json`).
 pub fn document_json() -> String {
-    let mut json = document().to_pretty_json().unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut json = document()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     json.push('\n');
     json
 }

@@ -28,7 +28,9 @@ pub struct Health {
 #[utoipa::path(get, path = "/healthz", tag = "operations", operation_id = "healthz",
     responses((status = 200, description = "Alive", body = Health)))]
 pub async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok".into() })
+    Json(Health {
+        status: "ok".into(),
+    })
 }
 
 /// Ready to serve: a valid upstream token is held, or there is cached data to serve.
@@ -44,7 +46,10 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     let has_token = upstream.tokens().has_valid_token();
     let (entries, _) = state.gateway.cache().usage_estimate();
     if has_token || entries > 0 {
-        return Json(Health { status: "ready".into() }).into_response();
+        return Json(Health {
+            status: "ready".into(),
+        })
+        .into_response();
     }
     Problem::new(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -85,7 +90,10 @@ fn authorize(state: &AppState, headers: &HeaderMap, path: &str) -> Result<(), Re
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .unwrap_or_default();
     // Compare digests so neither length nor content leaks through timing.
     let a = Sha256::digest(given.trim().as_bytes());
@@ -227,7 +235,11 @@ pub struct PurgeReport {
         (status = 401, description = "Missing or wrong admin token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Admin API disabled", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn purge_cache(State(state): State<AppState>, headers: HeaderMap, Query(params): Query<PurgeParams>) -> Response {
+pub async fn purge_cache(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<PurgeParams>,
+) -> Response {
     if let Err(r) = authorize(&state, &headers, "/admin/cache") {
         return r;
     }

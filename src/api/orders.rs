@@ -53,13 +53,21 @@ const PATH: &str = "/v1/business-process/service-orders";
         (status = 504, description = "The upstream timed out and nothing is cached", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn service_orders(State(state): State<AppState>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+pub async fn service_orders(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let request = match crate::api::query::parse_orders(query.as_deref()) {
         Ok(r) => ResourceRequest::Orders(r),
         Err(problem) => return problem.at(PATH).into_response(),
     };
     let ctx = call_context(&headers, state.request_timeout);
-    match state.gateway.serve(&request, caller_directives(&headers), ctx).await {
+    match state
+        .gateway
+        .serve(&request, caller_directives(&headers), ctx)
+        .await
+    {
         Ok(served) => respond(served, &headers, state.gateway.clock().now()),
         Err(e) => respond_error(&e, PATH),
     }

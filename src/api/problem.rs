@@ -22,7 +22,9 @@ pub struct InvalidParam {
     #[schema(example = "serviceName")]
     pub name: String,
     /// What is wrong with it.
-    #[schema(example = "must be one of: uno, ucaas, sip-trunking, mss, 050plusbiz, ip-voice, smart-pbx, accs, bdp-e")]
+    #[schema(
+        example = "must be one of: uno, ucaas, sip-trunking, mss, 050plusbiz, ip-voice, smart-pbx, accs, bdp-e"
+    )]
     pub reason: String,
 }
 
@@ -97,7 +99,12 @@ impl Problem {
             .map(|p| format!("{} {}", p.name, p.reason))
             .collect::<Vec<_>>()
             .join("; ");
-        let mut p = Problem::new(StatusCode::BAD_REQUEST, "invalid-query", "Invalid query", detail);
+        let mut p = Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-query",
+            "Invalid query",
+            detail,
+        );
         p.invalid_params = params;
         p
     }
@@ -136,25 +143,43 @@ impl Problem {
         let (slug, detail) = match status {
             StatusCode::NOT_FOUND => (
                 "not-found",
-                format!("There is nothing at {path}. The API lives under /v1/business-process/; see /docs."),
+                format!(
+                    "There is nothing at {path}. The API lives under /v1/business-process/; see /docs."
+                ),
             ),
             StatusCode::METHOD_NOT_ALLOWED => (
                 "method-not-allowed",
                 "This resource only answers GET (and HEAD); it is read-only.".to_owned(),
             ),
-            StatusCode::PAYLOAD_TOO_LARGE => ("payload-too-large", "The request body is too large.".to_owned()),
+            StatusCode::PAYLOAD_TOO_LARGE => (
+                "payload-too-large",
+                "The request body is too large.".to_owned(),
+            ),
             StatusCode::URI_TOO_LONG => ("uri-too-long", "The request URI is too long.".to_owned()),
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => {
-                ("headers-too-large", "The request headers are too large.".to_owned())
-            }
-            StatusCode::REQUEST_TIMEOUT => ("timeout", "The request took too long and was abandoned.".to_owned()),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => (
+                "headers-too-large",
+                "The request headers are too large.".to_owned(),
+            ),
+            StatusCode::REQUEST_TIMEOUT => (
+                "timeout",
+                "The request took too long and was abandoned.".to_owned(),
+            ),
             StatusCode::SERVICE_UNAVAILABLE => (
                 "overloaded",
                 "The gateway is handling as many requests as it allows; retry shortly.".to_owned(),
             ),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported-media-type", "Unsupported media type.".to_owned()),
-            StatusCode::BAD_REQUEST => ("bad-request", "The request could not be understood.".to_owned()),
-            _ => ("error", status.canonical_reason().unwrap_or("Error").to_owned()),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                "unsupported-media-type",
+                "Unsupported media type.".to_owned(),
+            ),
+            StatusCode::BAD_REQUEST => (
+                "bad-request",
+                "The request could not be understood.".to_owned(),
+            ),
+            _ => (
+                "error",
+                status.canonical_reason().unwrap_or("Error").to_owned(),
+            ),
         };
         let title = status.canonical_reason().unwrap_or("Error");
         Problem::new(status, slug, title, detail).at(path)
@@ -169,7 +194,11 @@ impl Problem {
     /// The problem for a failed upstream call with nothing cached to serve.
     pub fn from_upstream(error: &UpstreamError) -> Self {
         let (status, slug, title) = match error {
-            UpstreamError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "upstream-timeout", "Upstream timeout"),
+            UpstreamError::Timeout(_) => (
+                StatusCode::GATEWAY_TIMEOUT,
+                "upstream-timeout",
+                "Upstream timeout",
+            ),
             UpstreamError::RateLimited { .. } => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "upstream-rate-limited",
@@ -185,8 +214,14 @@ impl Problem {
                 "upstream-credentials-rejected",
                 "Upstream rejected the gateway's credentials",
             ),
-            UpstreamError::Connect(_) => (StatusCode::BAD_GATEWAY, "upstream-unreachable", "Upstream unreachable"),
-            UpstreamError::Status { .. } => (StatusCode::BAD_GATEWAY, "upstream-error", "Upstream error"),
+            UpstreamError::Connect(_) => (
+                StatusCode::BAD_GATEWAY,
+                "upstream-unreachable",
+                "Upstream unreachable",
+            ),
+            UpstreamError::Status { .. } => {
+                (StatusCode::BAD_GATEWAY, "upstream-error", "Upstream error")
+            }
             UpstreamError::Undecodable(_) | UpstreamError::TooLarge { .. } => (
                 StatusCode::BAD_GATEWAY,
                 "upstream-bad-response",
@@ -208,7 +243,9 @@ impl Problem {
                 problem = problem.retry_after(retry_after.as_secs_f64().ceil() as u64);
             }
             UpstreamError::Status { status, .. } => problem.upstream_status = Some(*status),
-            UpstreamError::TokenRejected { status, .. } if *status > 0 => problem.upstream_status = Some(*status),
+            UpstreamError::TokenRejected { status, .. } if *status > 0 => {
+                problem.upstream_status = Some(*status)
+            }
             _ => {}
         }
         problem
@@ -217,7 +254,9 @@ impl Problem {
     /// The problem for a request the gateway could not serve.
     pub fn from_serve_error(error: &ServeError) -> Self {
         match error {
-            ServeError::Upstream { error, status } => Problem::from_upstream(error).with_cache_status(*status),
+            ServeError::Upstream { error, status } => {
+                Problem::from_upstream(error).with_cache_status(*status)
+            }
             ServeError::Closed {
                 next_opening,
                 retry_after,
@@ -236,7 +275,8 @@ impl Problem {
                     "Details API closed",
                     detail,
                 );
-                p.next_opening = next_opening.map(|t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true));
+                p.next_opening = next_opening
+                    .map(|t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true));
                 if let Some(s) = retry_after {
                     p = p.retry_after(*s);
                 }
@@ -258,7 +298,10 @@ impl IntoResponse for Problem {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         if let Some(challenge) = self.www_authenticate {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
         }
         if let Some(cache_status) = self.cache_status {
             if let Ok(v) = HeaderValue::from_str(&cache_status.header_value()) {

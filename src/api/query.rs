@@ -14,10 +14,20 @@ use crate::resources::{DetailsRequest, OrdersRequest};
 pub const MAX_ID_LEN: usize = 32;
 
 const ORDERS_PARAMS: &[&str] = &["serviceName"];
-const DETAILS_PARAMS: &[&str] = &["webentry_id", "n_no", "v_no", "data_update_date_from", "data_update_date_to"];
+const DETAILS_PARAMS: &[&str] = &[
+    "webentry_id",
+    "n_no",
+    "v_no",
+    "data_update_date_from",
+    "data_update_date_to",
+];
 
 /// Splits a raw query into (name, value) pairs, rejecting unknown and repeated names.
-fn pairs<'a>(raw: Option<&'a str>, allowed: &[&str], errors: &mut Vec<InvalidParam>) -> Vec<(String, String)> {
+fn pairs(
+    raw: Option<&str>,
+    allowed: &[&str],
+    errors: &mut Vec<InvalidParam>,
+) -> Vec<(String, String)> {
     let mut seen: Vec<(String, String)> = Vec::new();
     let Some(raw) = raw else { return seen };
     for (name, value) in url::form_urlencoded::parse(raw.as_bytes()) {
@@ -29,7 +39,10 @@ fn pairs<'a>(raw: Option<&'a str>, allowed: &[&str], errors: &mut Vec<InvalidPar
             if !errors.iter().any(|e| e.name == shown) {
                 errors.push(InvalidParam {
                     name: shown,
-                    reason: format!("is not a parameter of this endpoint (allowed: {})", allowed.join(", ")),
+                    reason: format!(
+                        "is not a parameter of this endpoint (allowed: {})",
+                        allowed.join(", ")
+                    ),
                 });
             }
             continue;
@@ -49,14 +62,23 @@ fn pairs<'a>(raw: Option<&'a str>, allowed: &[&str], errors: &mut Vec<InvalidPar
 }
 
 fn take<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// Parses a `service-orders` query.
 pub fn parse_orders(raw: Option<&str>) -> Result<OrdersRequest, Problem> {
     let mut errors = Vec::new();
     let pairs = pairs(raw, ORDERS_PARAMS, &mut errors);
-    let allowed = || ServiceName::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+    let allowed = || {
+        ServiceName::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let service = match take(&pairs, "serviceName") {
         None => {
             errors.push(InvalidParam {
@@ -78,7 +100,12 @@ pub fn parse_orders(raw: Option<&str>) -> Result<OrdersRequest, Problem> {
     };
     match (service, errors.is_empty()) {
         (Some(service), true) => Ok(OrdersRequest { service }),
-        _ => Err(Problem::invalid_query(errors).allowed(ServiceName::ALL.iter().map(|s| s.as_str().to_owned()).collect())),
+        _ => Err(Problem::invalid_query(errors).allowed(
+            ServiceName::ALL
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
+        )),
     }
 }
 
@@ -140,7 +167,10 @@ pub fn parse_details(raw: Option<&str>) -> Result<DetailsFilter, Problem> {
         };
         match reason {
             Some(reason) => {
-                errors.push(InvalidParam { name: name.into(), reason });
+                errors.push(InvalidParam {
+                    name: name.into(),
+                    reason,
+                });
                 None
             }
             None => Some(value.to_owned()),
@@ -192,7 +222,9 @@ pub fn parse_iso_date(value: &str) -> Option<NaiveDate> {
         return None;
     }
     let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()?;
-    (1900..3000).contains(&chrono::Datelike::year(&date)).then_some(date)
+    (1900..3000)
+        .contains(&chrono::Datelike::year(&date))
+        .then_some(date)
 }
 
 fn truncate(value: &str) -> String {
@@ -209,7 +241,13 @@ mod tests {
 
     #[test]
     fn orders_query() {
-        assert_eq!(parse_orders(Some("serviceName=050plusbiz")).unwrap().service.as_str(), "050plusbiz");
+        assert_eq!(
+            parse_orders(Some("serviceName=050plusbiz"))
+                .unwrap()
+                .service
+                .as_str(),
+            "050plusbiz"
+        );
         let p = parse_orders(None).unwrap_err();
         assert_eq!(p.status, 400);
         assert!(p.detail.contains("uno, ucaas, sip-trunking"));
@@ -223,10 +261,15 @@ mod tests {
     #[test]
     fn details_query() {
         let f = parse_details(Some("webentry_id=UN0001&data_update_date_from=2026-11-01")).unwrap();
-        let d = f.resolve(NaiveDate::from_ymd_opt(2026, 12, 3).unwrap()).unwrap();
+        let d = f
+            .resolve(NaiveDate::from_ymd_opt(2026, 12, 3).unwrap())
+            .unwrap();
         assert_eq!(d.to.to_string(), "2026-12-03");
         assert_eq!(d.from.to_string(), "2026-11-01");
-        let d = parse_details(None).unwrap().resolve(NaiveDate::from_ymd_opt(2026, 3, 31).unwrap()).unwrap();
+        let d = parse_details(None)
+            .unwrap()
+            .resolve(NaiveDate::from_ymd_opt(2026, 3, 31).unwrap())
+            .unwrap();
         assert_eq!(d.from.to_string(), "2026-02-28");
         for bad in [
             "webentry_id=",
@@ -238,9 +281,16 @@ mod tests {
             "data_update_date_from=2026-12-02&data_update_date_to=2026-12-01",
             "v_no=1&v_no=2",
         ] {
-            assert!(parse_details(Some(bad)).is_err(), "{bad} should be rejected");
+            assert!(
+                parse_details(Some(bad)).is_err(),
+                "{bad} should be rejected"
+            );
         }
         let future_from = parse_details(Some("data_update_date_from=2027-01-01")).unwrap();
-        assert!(future_from.resolve(NaiveDate::from_ymd_opt(2026, 12, 3).unwrap()).is_err());
+        assert!(
+            future_from
+                .resolve(NaiveDate::from_ymd_opt(2026, 12, 3).unwrap())
+                .is_err()
+        );
     }
 }

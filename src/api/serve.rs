@@ -12,7 +12,11 @@ use crate::gateway::{CallerDirectives, ServeError, Served};
 use crate::upstream::{CallContext, Endpoint};
 
 /// Builds the response for an answer.
-pub fn respond(served: Served, request_headers: &HeaderMap, now: chrono::DateTime<chrono::Utc>) -> Response {
+pub fn respond(
+    served: Served,
+    request_headers: &HeaderMap,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Response {
     let entry = &served.entry;
     let not_modified = if_none_match(request_headers, &entry.etag);
     let mut response = if not_modified {
@@ -23,7 +27,10 @@ pub fn respond(served: Served, request_headers: &HeaderMap, now: chrono::DateTim
     let fresh_for = entry.ttl(now).max(0);
     let headers = response.headers_mut();
     if !not_modified {
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
     }
     headers.insert(header::ETAG, entry.etag.clone());
     headers.insert(header::AGE, HeaderValue::from(entry.age(now)));
@@ -54,13 +61,17 @@ pub fn respond_error(error: &ServeError, path: &str) -> Response {
 
 /// Whether `If-None-Match` matches `etag` (weak comparison, `*` included).
 fn if_none_match(headers: &HeaderMap, etag: &HeaderValue) -> bool {
-    let Some(value) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
     let ours = etag.to_str().unwrap_or_default();
-    value.split(',').map(str::trim).any(|candidate| {
-        candidate == "*" || candidate.trim_start_matches("W/") == ours
-    })
+    value
+        .split(',')
+        .map(str::trim)
+        .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == ours)
 }
 
 /// The caller's `Cache-Control` request directives that the gateway honours.
@@ -110,7 +121,10 @@ mod tests {
     #[test]
     fn directives() {
         let mut h = HeaderMap::new();
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, max-age=30"));
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache, max-age=30"),
+        );
         let d = caller_directives(&h);
         assert!(d.no_cache);
         assert_eq!(d.max_age, Some(30));
@@ -120,7 +134,10 @@ mod tests {
     fn etag_matching() {
         let etag = HeaderValue::from_static("\"abc\"");
         let mut h = HeaderMap::new();
-        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"x\", W/\"abc\""));
+        h.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("\"x\", W/\"abc\""),
+        );
         assert!(if_none_match(&h, &etag));
         h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"x\""));
         assert!(!if_none_match(&h, &etag));

@@ -17,7 +17,8 @@ use crate::upstream::UpstreamError;
 
 /// What a flight ends with.
 pub type FlightResult = Result<Arc<Entry>, UpstreamError>;
-type FlightFuture = Shared<BoxFuture<'static, FlightResult>>;
+/// A flight's shared result.
+pub type FlightFuture = Shared<BoxFuture<'static, FlightResult>>;
 
 /// The upstream fetches in progress, by key.
 #[derive(Clone, Default)]
@@ -27,7 +28,9 @@ pub struct Flights {
 
 impl std::fmt::Debug for Flights {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Flights").field("in_flight", &self.len()).finish()
+        f.debug_struct("Flights")
+            .field("in_flight", &self.len())
+            .finish()
     }
 }
 
@@ -51,13 +54,18 @@ impl Flights {
         let work = fetch();
         let task = tokio::spawn(async move {
             let result = work.await;
-            registry.lock().unwrap_or_else(|e| e.into_inner()).remove(&owned_key);
+            registry
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&owned_key);
             result
         });
         let shared = async move {
             match task.await {
                 Ok(result) => result,
-                Err(_) => Err(UpstreamError::Connect("the upstream call was aborted".into())),
+                Err(_) => Err(UpstreamError::Connect(
+                    "the upstream call was aborted".into(),
+                )),
             }
         }
         .boxed()
@@ -68,12 +76,18 @@ impl Flights {
 
     /// Whether a flight for `key` is in progress.
     pub fn is_in_flight(&self, key: &str) -> bool {
-        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).contains_key(key)
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(key)
     }
 
     /// How many flights are in progress.
     pub fn len(&self) -> usize {
-        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
     }
 
     /// Whether no flight is in progress.

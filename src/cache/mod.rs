@@ -54,7 +54,13 @@ pub struct Entry {
 
 impl Entry {
     /// A new entry fetched at `fetched_at` and fresh for `ttl`.
-    pub fn new(endpoint: Endpoint, key: CacheKey, body: Bytes, fetched_at: DateTime<Utc>, ttl: Duration) -> Self {
+    pub fn new(
+        endpoint: Endpoint,
+        key: CacheKey,
+        body: Bytes,
+        fetched_at: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Self {
         let digest = Sha256::digest(&body);
         let etag = HeaderValue::from_str(&format!("\"{}\"", hex::encode(&digest[..12])))
             .unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
@@ -65,7 +71,9 @@ impl Entry {
             body,
             etag,
             fetched_at,
-            fresh_until: fetched_at.checked_add_signed(ttl).unwrap_or(DateTime::<Utc>::MAX_UTC),
+            fresh_until: fetched_at
+                .checked_add_signed(ttl)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
             last_used: AtomicI64::new(fetched_at.timestamp()),
         }
     }
@@ -83,7 +91,11 @@ impl Entry {
     /// Seconds of freshness left (negative: how long it has been stale).
     pub fn ttl(&self, now: DateTime<Utc>) -> i64 {
         let ms = (self.fresh_until - now).num_milliseconds();
-        if ms >= 0 { ms / 1000 } else { -((-ms + 999) / 1000) }
+        if ms >= 0 {
+            ms / 1000
+        } else {
+            -((-ms + 999) / 1000)
+        }
     }
 
     /// Notes that a caller used it at `now`.
@@ -93,7 +105,8 @@ impl Entry {
 
     /// When a caller last used it.
     pub fn last_used(&self) -> DateTime<Utc> {
-        DateTime::from_timestamp(self.last_used.load(Ordering::Relaxed), 0).unwrap_or(self.fetched_at)
+        DateTime::from_timestamp(self.last_used.load(Ordering::Relaxed), 0)
+            .unwrap_or(self.fetched_at)
     }
 
     /// The bytes it is charged in the cache's budget.
@@ -152,7 +165,8 @@ impl ResponseCache {
     /// The entry for `key`, if stored and not older than `stale-max-age` at `now`.
     pub async fn get(&self, key: &str, now: DateTime<Utc>) -> Option<Arc<Entry>> {
         let entry = self.store.get(key).await?;
-        let max = chrono::Duration::from_std(self.settings.stale_max_age).unwrap_or(chrono::Duration::MAX);
+        let max = chrono::Duration::from_std(self.settings.stale_max_age)
+            .unwrap_or(chrono::Duration::MAX);
         if now - entry.fetched_at > max {
             return None;
         }

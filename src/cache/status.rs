@@ -114,7 +114,11 @@ impl CacheStatus {
     /// A low-cardinality label for metrics and logs.
     pub fn label(&self) -> &'static str {
         match (self.result, self.stale, self.collapsed) {
-            (_, Some(_), _) if self.result == CacheResult::Hit || self.result == CacheResult::Stale => "stale",
+            (_, Some(_), _)
+                if self.result == CacheResult::Hit || self.result == CacheResult::Stale =>
+            {
+                "stale"
+            }
             (CacheResult::Hit, _, _) => "hit",
             (_, _, true) => "collapsed",
             (CacheResult::Miss, _, _) => "miss",
@@ -146,6 +150,9 @@ mod tests {
         let mut s = CacheStatus::new(CacheResult::Miss);
         s.collapsed = true;
         s.ttl = Some(60);
-        assert_eq!(s.header_value(), "service-order-gateway; fwd=miss; collapsed; ttl=60");
+        assert_eq!(
+            s.header_value(),
+            "service-order-gateway; fwd=miss; collapsed; ttl=60"
+        );
     }
 }

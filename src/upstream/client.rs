@@ -53,7 +53,10 @@ impl HttpExchange {
 }
 
 /// Reads a response body, refusing more than `limit` bytes.
-pub(crate) async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Bytes, UpstreamError> {
+pub(crate) async fn read_limited(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Bytes, UpstreamError> {
     if response.content_length().is_some_and(|n| n > limit as u64) {
         return Err(UpstreamError::TooLarge { limit });
     }
@@ -69,7 +72,11 @@ pub(crate) async fn read_limited(mut response: reqwest::Response, limit: usize) 
 
 /// The `Retry-After` header as a duration (delta-seconds or an HTTP date).
 pub(crate) fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
-    let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let value = headers
+        .get(http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs.min(86_400)));
     }
@@ -88,7 +95,8 @@ pub(crate) fn record_call(endpoint: &'static str, status: u16, elapsed: Duration
         _ => "error",
     };
     metrics::counter!("sog_upstream_requests_total", "endpoint" => endpoint, "status_class" => class).increment(1);
-    metrics::histogram!("sog_upstream_request_duration_seconds", "endpoint" => endpoint).record(elapsed.as_secs_f64());
+    metrics::histogram!("sog_upstream_request_duration_seconds", "endpoint" => endpoint)
+        .record(elapsed.as_secs_f64());
 }
 
 /// Builds the one `reqwest` client of the process.
@@ -151,18 +159,28 @@ impl UpstreamClient {
     /// GETs `endpoint` with `query`, retrying what can be retried, and
     /// returns the raw body of a 2xx answer.
     #[tracing::instrument(name = "upstream", skip_all, fields(endpoint = endpoint.label()))]
-    pub async fn get(&self, endpoint: Endpoint, query: &[(&str, String)], ctx: &CallContext) -> Result<Bytes, UpstreamError> {
+    pub async fn get(
+        &self,
+        endpoint: Endpoint,
+        query: &[(&str, String)],
+        ctx: &CallContext,
+    ) -> Result<Bytes, UpstreamError> {
         let mut url = join(&self.base_url, endpoint.path());
         if !query.is_empty() {
-            url.query_pairs_mut().extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
         }
         let mut attempt = 0;
         let mut reauthenticated = false;
         loop {
-            let wait = self.queue_timeout.min(ctx.deadline.saturating_duration_since(Instant::now()));
+            let wait = self
+                .queue_timeout
+                .min(ctx.deadline.saturating_duration_since(Instant::now()));
             self.limiter.acquire(wait).await?;
             let token = self.tokens.token().await?;
-            let result = self.attempt(endpoint, url.clone(), &token.bearer(), ctx).await;
+            let result = self
+                .attempt(endpoint, url.clone(), &token.bearer(), ctx)
+                .await;
             let error = match result {
                 Ok(body) => return Ok(body),
                 Err(e) => e,
@@ -175,7 +193,8 @@ impl UpstreamClient {
                     continue;
                 }
                 UpstreamError::RateLimited { retry_after } => {
-                    self.limiter.pause(retry_after.unwrap_or(DEFAULT_429_BACKOFF));
+                    self.limiter
+                        .pause(retry_after.unwrap_or(DEFAULT_429_BACKOFF));
                     tracing::warn!(retry_after = ?retry_after, "the upstream answered 429: pausing upstream calls");
                     return Err(error);
                 }
@@ -187,7 +206,8 @@ impl UpstreamClient {
                         return Err(error);
                     }
                     attempt += 1;
-                    metrics::counter!("sog_upstream_retries_total", "endpoint" => endpoint.label()).increment(1);
+                    metrics::counter!("sog_upstream_retries_total", "endpoint" => endpoint.label())
+                        .increment(1);
                     tracing::info!(error = %e, attempt, ?backoff, "retrying the upstream call");
                     tokio::time::sleep(backoff).await;
                 }
@@ -196,7 +216,13 @@ impl UpstreamClient {
         }
     }
 
-    async fn attempt(&self, endpoint: Endpoint, url: Url, bearer: &str, ctx: &CallContext) -> Result<Bytes, UpstreamError> {
+    async fn attempt(
+        &self,
+        endpoint: Endpoint,
+        url: Url,
+        bearer: &str,
+        ctx: &CallContext,
+    ) -> Result<Bytes, UpstreamError> {
         let mut request = self
             .http
             .get(url)
@@ -218,16 +244,20 @@ impl UpstreamClient {
         };
         let status = response.status();
         let headers = response.headers().clone();
-        let body = read_limited(response, MAX_BODY_BYTES).await.map_err(|e| match e {
-            UpstreamError::Timeout(_) => UpstreamError::Timeout(self.timeout),
-            other => other,
-        });
+        let body = read_limited(response, MAX_BODY_BYTES)
+            .await
+            .map_err(|e| match e {
+                UpstreamError::Timeout(_) => UpstreamError::Timeout(self.timeout),
+                other => other,
+            });
         record_call(endpoint.label(), status.as_u16(), started.elapsed());
         let body = body?;
         if status.is_success() {
             return Ok(body);
         }
-        let content_type = headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        let content_type = headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
         let summary = summarise_error_body(content_type, &body);
         if status == http::StatusCode::TOO_MANY_REQUESTS {
             return Err(UpstreamError::RateLimited {

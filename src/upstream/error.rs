@@ -152,7 +152,8 @@ mod tests {
 
     #[test]
     fn html_pages_give_their_title_only() {
-        let body = b"<html><head><title>502 Bad Gateway</title></head><body>secret stuff</body></html>";
+        let body =
+            b"<html><head><title>502 Bad Gateway</title></head><body>secret stuff</body></html>";
         let s = summarise_error_body(Some("text/html"), body).unwrap();
         assert_eq!(s, "HTML page: 502 Bad Gateway");
     }

@@ -59,7 +59,9 @@ impl UpstreamLimiter {
         let result = self.acquire_until(deadline).await;
         self.waiting.fetch_sub(1, Ordering::Relaxed);
         match &result {
-            Ok(waited) if *waited => metrics::counter!("sog_upstream_limiter_waits_total").increment(1),
+            Ok(waited) if *waited => {
+                metrics::counter!("sog_upstream_limiter_waits_total").increment(1)
+            }
             Ok(_) => {}
             Err(_) => metrics::counter!("sog_upstream_limiter_rejections_total").increment(1),
         }
@@ -191,7 +193,9 @@ mod tests {
         let l = limiter("100/s", 10);
         l.pause(Duration::from_secs(30));
         let err = l.acquire(Duration::from_millis(20)).await.unwrap_err();
-        assert!(matches!(err, UpstreamError::BudgetExhausted { retry_after } if retry_after > Duration::from_secs(20)));
+        assert!(
+            matches!(err, UpstreamError::BudgetExhausted { retry_after } if retry_after > Duration::from_secs(20))
+        );
         assert!(l.time_until_budget() > Duration::from_secs(20));
     }
 }

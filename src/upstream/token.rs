@@ -110,7 +110,10 @@ impl TokenSource {
     }
 
     fn cached(&self) -> Option<Arc<AccessToken>> {
-        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// A valid token, fetching one if needed (one fetch however many callers).
@@ -176,7 +179,10 @@ impl TokenSource {
             SecretSource::File(path) => match std::fs::read_to_string(path) {
                 Ok(text) => {
                     let secret = SecretString::from(text.trim().to_owned());
-                    *self.last_file_secret.write().unwrap_or_else(|e| e.into_inner()) = Some(secret.clone());
+                    *self
+                        .last_file_secret
+                        .write()
+                        .unwrap_or_else(|e| e.into_inner()) = Some(secret.clone());
                     Ok(secret)
                 }
                 Err(e) => {
@@ -205,7 +211,10 @@ impl TokenSource {
         let request = self
             .http
             .post(self.url.clone())
-            .header(http::header::CONTENT_TYPE, "application/json; charset=utf-8")
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/json; charset=utf-8",
+            )
             .body(body.to_string());
         let started = std::time::Instant::now();
         let response = request.send().await.map_err(HttpExchange::classify)?;
@@ -221,7 +230,8 @@ impl TokenSource {
         let received_at = self.clock.now();
 
         if status == http::StatusCode::TOO_MANY_REQUESTS {
-            self.limiter.pause(retry_after.unwrap_or(super::limiter::DEFAULT_429_BACKOFF));
+            self.limiter
+                .pause(retry_after.unwrap_or(super::limiter::DEFAULT_429_BACKOFF));
             return Err(UpstreamError::RateLimited { retry_after });
         }
         if status.is_server_error() {
@@ -236,23 +246,38 @@ impl TokenSource {
                 summary: summarise_error_body(content_type.as_deref(), &bytes),
             });
         }
-        let parsed: TokenResponse = serde_json::from_slice(&bytes)
-            .map_err(|_| UpstreamError::Undecodable("the token response is not the documented JSON".into()))?;
+        let parsed: TokenResponse = serde_json::from_slice(&bytes).map_err(|_| {
+            UpstreamError::Undecodable("the token response is not the documented JSON".into())
+        })?;
         let value = parsed
             .access_token
             .filter(|t| !t.trim().is_empty())
-            .ok_or_else(|| UpstreamError::Undecodable("the token response has no accessToken".into()))?;
+            .ok_or_else(|| {
+                UpstreamError::Undecodable("the token response has no accessToken".into())
+            })?;
         let expires_in = as_u64(&parsed.expires_in)
             .filter(|s| *s > 0)
-            .ok_or_else(|| UpstreamError::Undecodable("the token response has no valid expiresIn".into()))?;
-        Ok(token_from(value, expires_in, as_u64(&parsed.issued_at), received_at))
+            .ok_or_else(|| {
+                UpstreamError::Undecodable("the token response has no valid expiresIn".into())
+            })?;
+        Ok(token_from(
+            value,
+            expires_in,
+            as_u64(&parsed.issued_at),
+            received_at,
+        ))
     }
 }
 
 /// Computes a token's expiry from `issuedAt` (ms) and `expiresIn` (s),
 /// falling back to the time we received it when `issuedAt` is missing or
 /// absurd (more than ten minutes away from our clock).
-fn token_from(value: String, expires_in: u64, issued_at_ms: Option<u64>, received_at: DateTime<Utc>) -> AccessToken {
+fn token_from(
+    value: String,
+    expires_in: u64,
+    issued_at_ms: Option<u64>,
+    received_at: DateTime<Utc>,
+) -> AccessToken {
     let lifetime = chrono::Duration::seconds(expires_in.min(365 * 86_400) as i64);
     let issued_at = issued_at_ms
         .and_then(|ms| i64::try_from(ms).ok())
@@ -261,11 +286,31 @@ fn token_from(value: String, expires_in: u64, issued_at_ms: Option<u64>, receive
         .unwrap_or(received_at);
     // Never trust an expiry later than what the lifetime allows from receipt.
     let expires_at = (issued_at + lifetime).min(received_at + lifetime);
-    let margin = (lifetime / 10).clamp(chrono::Duration::seconds(1), chrono::Duration::seconds(300));
+    let margin =
+        (lifetime / 10).clamp(chrono::Duration::seconds(1), chrono::Duration::seconds(300));
     AccessToken {
         value: SecretString::from(value),
         expires_at,
         refresh_at: expires_at - margin,
+    }
+}
+
+/// Keeps the shared token fresh in the background, so requests rarely wait
+/// for one and `/readyz` can answer without calling the upstream. Fetches
+/// at start, then shortly before each refresh time; retries failures every
+/// 30 seconds (each attempt spends upstream budget like any call).
+pub async fn keep_fresh(client: Arc<super::UpstreamClient>, clock: SharedClock) {
+    loop {
+        let pause = match client.tokens().token().await {
+            Ok(token) => {
+                let until_refresh = (token.refresh_at - clock.now())
+                    .to_std()
+                    .unwrap_or_default();
+                until_refresh.clamp(Duration::from_secs(1), Duration::from_secs(60))
+            }
+            Err(_) => Duration::from_secs(30),
+        };
+        tokio::time::sleep(pause).await;
     }
 }
 
@@ -300,22 +345,5 @@ mod tests {
     fn debug_never_shows_the_token() {
         let t = token_from("very-secret-token".into(), 60, None, at(0));
         assert!(!format!("{t:?}").contains("very-secret-token"));
-    }
-}
-
-/// Keeps the shared token fresh in the background, so requests rarely wait
-/// for one and `/readyz` can answer without calling the upstream. Fetches
-/// at start, then shortly before each refresh time; retries failures every
-/// 30 seconds (each attempt spends upstream budget like any call).
-pub async fn keep_fresh(client: Arc<super::UpstreamClient>, clock: SharedClock) {
-    loop {
-        let pause = match client.tokens().token().await {
-            Ok(token) => {
-                let until_refresh = (token.refresh_at - clock.now()).to_std().unwrap_or_default();
-                until_refresh.clamp(Duration::from_secs(1), Duration::from_secs(60))
-            }
-            Err(_) => Duration::from_secs(30),
-        };
-        tokio::time::sleep(pause).await;
     }
 }
