@@ -17,6 +17,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "admin", description = "Cache administration (needs SOG_ADMIN_TOKEN)"),
     ),
+    components(schemas(crate::model::ServiceName)),
     modifiers(&SecuritySchemes),
 )]
 pub struct ApiDoc;
