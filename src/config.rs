@@ -93,6 +93,10 @@ pub struct Cli {
     #[arg(long, env = "SOG_STALE_MAX_AGE", default_value = "10d", value_parser = parse_duration)]
     pub stale_max_age: Duration,
 
+    /// How long before the details endpoint closes to refresh the entries callers used that day.
+    #[arg(long, env = "SOG_DETAILS_PREFETCH_LEAD", default_value = "10m", value_parser = parse_duration)]
+    pub details_prefetch_lead: Duration,
+
     /// Days the details endpoint is open: jp-business (weekdays that are not Japanese holidays or Dec 29 - Jan 3), all, none.
     #[arg(long, env = "SOG_DETAILS_DAYS", default_value = "jp-business")]
     pub details_days: DetailsDays,
@@ -313,6 +317,8 @@ pub struct CacheSettings {
     pub details_ttl: Duration,
     /// How long after fetching an answer may be served stale.
     pub stale_max_age: Duration,
+    /// How long before closing to refresh the day's details entries.
+    pub prefetch_lead: Duration,
 }
 
 /// Opening hours of the details endpoint.
@@ -525,6 +531,7 @@ impl Config {
                 orders_ttl: cli.orders_ttl,
                 details_ttl: cli.details_ttl,
                 stale_max_age: cli.stale_max_age,
+                prefetch_lead: cli.details_prefetch_lead,
             },
             calendar: CalendarSettings {
                 days: cli.details_days,

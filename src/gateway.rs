@@ -159,7 +159,16 @@ impl Gateway {
 
         if !self.is_open(endpoint, now) {
             // Never call the details endpoint while it is closed.
+            let latest = match request.latest_key() {
+                Some(alias) if acceptable.is_none() => inner
+                    .cache
+                    .get(&alias, now)
+                    .await
+                    .filter(|e| directives.max_age.is_none_or(|max| e.age(now) <= max)),
+                _ => None,
+            };
             return match acceptable
+                .or(latest)
                 .or_else(|| cached.filter(|_| directives.no_cache && directives.max_age.is_none()))
             {
                 Some(entry) => {
@@ -269,7 +278,55 @@ impl Gateway {
             inner.cache.ttl_for(endpoint),
         ));
         inner.cache.insert(entry.clone()).await;
+        if let Some(alias) = request.latest_key() {
+            inner.cache.insert(Arc::new(entry.with_key(alias))).await;
+        }
         Ok(entry)
+    }
+
+    /// Runs forever: shortly before the details endpoint closes each
+    /// business day, refreshes (once, within the rate budget) every details
+    /// entry a caller used that day, so the night's stale data is as fresh
+    /// as it can be. `lead` is how long before closing to start.
+    pub async fn refresh_before_closing(self, lead: Duration) {
+        let mut done_for: Option<chrono::NaiveDate> = None;
+        loop {
+            let now = self.inner.clock.now();
+            let today = BusinessCalendar::today_jst(now);
+            let closes_soon = self
+                .inner
+                .calendar
+                .closes_at(now)
+                .is_some_and(|close| (close - now).to_std().unwrap_or_default() <= lead);
+            if closes_soon && done_for != Some(today) {
+                done_for = Some(today);
+                let used_today: Vec<ResourceRequest> = self
+                    .inner
+                    .cache
+                    .entries()
+                    .into_iter()
+                    .filter(|e| e.endpoint == Endpoint::Details)
+                    .filter(|e| BusinessCalendar::today_jst(e.last_used()) == today)
+                    .filter_map(|e| ResourceRequest::from_cache_key(&e.key))
+                    .collect();
+                tracing::info!(
+                    entries = used_today.len(),
+                    "refreshing today's details entries before closing"
+                );
+                for request in used_today {
+                    let ctx = CallContext {
+                        request_id: None,
+                        deadline: tokio::time::Instant::now() + self.inner.background_deadline,
+                    };
+                    let (flight, _) = self.flight(request, ctx);
+                    // One at a time: the limiter paces them; callers keep priority in its queue.
+                    if let Err(e) = flight.await {
+                        tracing::warn!(error = %e, "pre-closing refresh failed for one entry");
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
     }
 
     /// Starts one background refresh of `request` unless one is running.

@@ -137,7 +137,15 @@ impl Application {
                 addr: config.server.listen,
                 source,
             })?;
-        let background = vec![tokio::spawn(upstream::token::keep_fresh(upstream, clock))];
+        let background = vec![
+            tokio::spawn(upstream::token::keep_fresh(upstream, clock)),
+            tokio::spawn(
+                state
+                    .gateway
+                    .clone()
+                    .refresh_before_closing(config.cache.prefetch_lead),
+            ),
+        ];
         Ok(Application {
             listener,
             state,

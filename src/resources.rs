@@ -29,6 +29,8 @@ pub struct DetailsRequest {
     pub from: NaiveDate,
     /// Last update date (JST) included.
     pub to: NaiveDate,
+    /// Whether the caller gave no dates (the range is the gateway's default).
+    pub default_range: bool,
 }
 
 /// Either resource.
@@ -81,6 +83,59 @@ impl ResourceRequest {
                 }
                 key.into()
             }
+        }
+    }
+
+    /// For a details request without dates: a key that always holds the
+    /// latest answer for the same filters, whatever day it was fetched, so
+    /// that after midnight on a closed day the last answer can still be
+    /// served (its body states the range it covers).
+    pub fn latest_key(&self) -> Option<CacheKey> {
+        match self {
+            ResourceRequest::Details(d) if d.default_range => {
+                let mut key = String::from("service-order-details?latest");
+                for (name, value) in [
+                    ("n_no", &d.n_no),
+                    ("v_no", &d.v_no),
+                    ("webentry_id", &d.webentry_id),
+                ] {
+                    if let Some(v) = value {
+                        key.push('&');
+                        key.push_str(name);
+                        key.push('=');
+                        key.push_str(v);
+                    }
+                }
+                Some(key.into())
+            }
+            _ => None,
+        }
+    }
+
+    /// Rebuilds the request a canonical cache key stands for (keys hold
+    /// only validated ASCII values, so a plain split is exact).
+    pub fn from_cache_key(key: &str) -> Option<ResourceRequest> {
+        let (endpoint, query) = key.split_once('?')?;
+        let pairs: Vec<(&str, &str)> = query.split('&').filter_map(|p| p.split_once('=')).collect();
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        };
+        match endpoint {
+            "service-orders" => Some(ResourceRequest::Orders(OrdersRequest {
+                service: get("serviceName")?.parse().ok()?,
+            })),
+            "service-order-details" => Some(ResourceRequest::Details(DetailsRequest {
+                webentry_id: get("webentry_id"),
+                n_no: get("n_no"),
+                v_no: get("v_no"),
+                from: get("data_update_date_from")?.parse().ok()?,
+                to: get("data_update_date_to")?.parse().ok()?,
+                default_range: false,
+            })),
+            _ => None,
         }
     }
 

@@ -25,12 +25,18 @@ fn committed_spec_matches_the_code() {
 #[test]
 fn spec_documents_paths_errors_and_cache_headers() {
     let doc: serde_json::Value = serde_json::from_str(&document_json()).unwrap();
-    for path in ["/v1/business-process/service-orders", "/v1/business-process/service-order-details"] {
+    for path in [
+        "/v1/business-process/service-orders",
+        "/v1/business-process/service-order-details",
+    ] {
         let get = &doc["paths"][path]["get"];
         assert!(get.is_object(), "{path} missing");
         let ok = &get["responses"]["200"];
         for header in ["Cache-Status", "Age", "ETag", "Cache-Control"] {
-            assert!(ok["headers"][header].is_object(), "{path} 200 lacks {header}");
+            assert!(
+                ok["headers"][header].is_object(),
+                "{path} 200 lacks {header}"
+            );
         }
         for status in ["400", "502", "503", "504"] {
             assert!(
@@ -40,7 +46,14 @@ fn spec_documents_paths_errors_and_cache_headers() {
         }
     }
     let schemas = &doc["components"]["schemas"];
-    for name in ["Problem", "ServiceOrderList", "ServiceOrder", "OrderDetailList", "OrderDetail", "ServiceName"] {
+    for name in [
+        "Problem",
+        "ServiceOrderList",
+        "ServiceOrder",
+        "OrderDetailList",
+        "OrderDetail",
+        "ServiceName",
+    ] {
         assert!(schemas[name].is_object(), "schema {name} missing");
     }
     let service_names = schemas["ServiceName"]["enum"].as_array().unwrap();

@@ -130,6 +130,7 @@ impl DetailsFilter {
     /// gateway makes that explicit in JST (`today` is today's JST date).
     /// A missing `to` is today; a missing `from` is one month before `to`.
     pub fn resolve(self, today: NaiveDate) -> Result<DetailsRequest, Problem> {
+        let default_range = self.from.is_none() && self.to.is_none();
         let to = self.to.unwrap_or(today);
         let from = self
             .from
@@ -146,6 +147,7 @@ impl DetailsFilter {
             v_no: self.v_no,
             from,
             to,
+            default_range,
         })
     }
 }

@@ -78,6 +78,19 @@ impl Entry {
         }
     }
 
+    /// The same answer stored under another key.
+    pub fn with_key(&self, key: CacheKey) -> Self {
+        Self {
+            endpoint: self.endpoint,
+            key,
+            body: self.body.clone(),
+            etag: self.etag.clone(),
+            fetched_at: self.fetched_at,
+            fresh_until: self.fresh_until,
+            last_used: AtomicI64::new(self.last_used.load(Ordering::Relaxed)),
+        }
+    }
+
     /// Seconds since the upstream produced it (never negative).
     pub fn age(&self, now: DateTime<Utc>) -> u64 {
         (now - self.fetched_at).num_seconds().max(0) as u64
