@@ -17,7 +17,6 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "admin", description = "Cache administration (needs SOG_ADMIN_TOKEN)"),
     ),
-    components(schemas(crate::model::ServiceName)),
     modifiers(&SecuritySchemes),
 )]
 pub struct ApiDoc;
@@ -27,6 +26,11 @@ struct SecuritySchemes;
 impl utoipa::Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        // Referenced by the serviceName parameter; register it explicitly.
+        components.schemas.insert(
+            <crate::model::ServiceName as utoipa::ToSchema>::name().into_owned(),
+            <crate::model::ServiceName as utoipa::PartialSchema>::schema(),
+        );
         components.add_security_scheme(
             "adminToken",
             SecurityScheme::Http(
