@@ -214,6 +214,11 @@ async fn stale_if_error_on_upstream_timeout() {
     .await;
     assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(app.sim.count(Target::Orders), 2);
+    // Nothing cached: a gateway timeout problem, after one (unretried) call.
+    let r = app.orders("mss").await;
+    assert_eq!(cache_status(&r), format!("{CS}; fwd=miss"));
+    problem(r, 504, "upstream-timeout").await;
+    assert_eq!(app.sim.count(Target::Orders), 3);
 }
 
 #[tokio::test]
