@@ -223,12 +223,23 @@ impl Gateway {
             Err(error) => {
                 let now = inner.clock.now();
                 let fallback = acceptable.or(cached).filter(|_| stale_allowed(&error));
-                let mut status = CacheStatus::new(forwarded_as);
+                // A spent budget (or a 429 pause) means nothing went upstream.
+                let forwarded = !matches!(error, UpstreamError::BudgetExhausted { .. });
+                let mut status = CacheStatus::new(if forwarded {
+                    forwarded_as
+                } else {
+                    CacheResult::None
+                });
                 status.collapsed = !leader;
                 status.fwd_status = fwd_status(&error);
+                if !forwarded {
+                    status.stale = Some(StaleReason::RateLimited);
+                }
                 match fallback {
                     Some(entry) if directives.max_age.is_none_or(|max| entry.age(now) <= max) => {
-                        status.result = if forwarded_as == CacheResult::Miss {
+                        status.result = if !forwarded {
+                            CacheResult::Hit
+                        } else if forwarded_as == CacheResult::Miss {
                             CacheResult::Stale
                         } else {
                             forwarded_as
