@@ -17,6 +17,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "admin", description = "Cache administration (needs SOG_ADMIN_TOKEN)"),
     ),
+    // Referenced by the `serviceName` query parameter, which does not register it.
+    components(schemas(crate::model::ServiceName)),
     modifiers(&SecuritySchemes),
 )]
 pub struct ApiDoc;
@@ -55,4 +57,39 @@ pub fn document_json() -> String {
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     json.push('\n');
     json
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    fn refs(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    out.push(r.clone());
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_schema_reference_resolves() {
+        let doc: Value = serde_json::from_str(&super::document_json()).unwrap();
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        assert!(found.contains(&"#/components/schemas/ServiceName".to_owned()));
+        for r in found {
+            let name = r
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or_else(|| panic!("unexpected $ref {r}"));
+            assert!(
+                doc["components"]["schemas"].get(name).is_some(),
+                "dangling $ref {r}"
+            );
+        }
+    }
 }
