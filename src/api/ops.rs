@@ -44,7 +44,9 @@ pub async fn healthz() -> Json<Health> {
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let upstream = state.gateway.upstream();
     let has_token = upstream.tokens().has_valid_token();
-    let (entries, _) = state.gateway.cache().usage_estimate();
+    // moka counts entries only after its pending maintenance: run it, or a
+    // freshly cached answer would not count.
+    let (entries, _) = state.gateway.cache().usage().await;
     if has_token || entries > 0 {
         return Json(Health {
             status: "ready".into(),
