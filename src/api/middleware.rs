@@ -12,6 +12,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderName, StatusCode, header};
 use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
@@ -52,8 +53,10 @@ pub fn protect(router: Router, max_concurrent: usize, timeout: Duration) -> Rout
             }))
             // Refuse at once, instead of queueing, when the limit below is reached.
             .load_shed()
-            // Bounds the work in progress (memory, upstream sockets).
-            .concurrency_limit(max_concurrent)
+            // Bounds the work in progress (memory, upstream sockets). One
+            // semaphore for all routes: `Router::layer` layers each route
+            // separately, so a plain `concurrency_limit` would be per route.
+            .layer(GlobalConcurrencyLimitLayer::new(max_concurrent))
             // Bounds one request's life; the upstream deadline is the same.
             .timeout(timeout),
     )

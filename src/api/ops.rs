@@ -44,7 +44,9 @@ pub async fn healthz() -> Json<Health> {
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let upstream = state.gateway.upstream();
     let has_token = upstream.tokens().has_valid_token();
-    let (entries, _) = state.gateway.cache().usage_estimate();
+    // moka counts entries only after its pending maintenance: run it, or a
+    // freshly cached answer would not count.
+    let (entries, _) = state.gateway.cache().usage().await;
     if has_token || entries > 0 {
         return Json(Health {
             status: "ready".into(),
@@ -66,6 +68,8 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 #[utoipa::path(get, path = "/metrics", tag = "operations", operation_id = "metrics",
     responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain; version=0.0.4")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    // Runs moka's pending maintenance so the cache gauges count recent inserts.
+    state.gateway.cache().usage().await;
     crate::telemetry::update_gauges(&state);
     let mut response = state.metrics.render().into_response();
     response.headers_mut().insert(
