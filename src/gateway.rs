@@ -162,7 +162,7 @@ impl Gateway {
             let latest = match request.latest_key() {
                 Some(alias) if acceptable.is_none() => inner
                     .cache
-                    .get(&alias, now)
+                    .get_latest(&alias, now)
                     .await
                     .filter(|e| directives.max_age.is_none_or(|max| e.age(now) <= max)),
                 _ => None,
@@ -290,7 +290,7 @@ impl Gateway {
         ));
         inner.cache.insert(entry.clone()).await;
         if let Some(alias) = request.latest_key() {
-            inner.cache.insert(Arc::new(entry.with_key(alias))).await;
+            inner.cache.set_latest(alias, entry.key.clone());
         }
         Ok(entry)
     }

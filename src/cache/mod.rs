@@ -78,19 +78,6 @@ impl Entry {
         }
     }
 
-    /// The same answer stored under another key.
-    pub fn with_key(&self, key: CacheKey) -> Self {
-        Self {
-            endpoint: self.endpoint,
-            key,
-            body: self.body.clone(),
-            etag: self.etag.clone(),
-            fetched_at: self.fetched_at,
-            fresh_until: self.fresh_until,
-            last_used: AtomicI64::new(self.last_used.load(Ordering::Relaxed)),
-        }
-    }
-
     /// Seconds since the upstream produced it (never negative).
     pub fn age(&self, now: DateTime<Utc>) -> u64 {
         (now - self.fetched_at).num_seconds().max(0) as u64
@@ -132,6 +119,8 @@ impl Entry {
 #[derive(Clone)]
 pub struct ResponseCache {
     store: moka::future::Cache<CacheKey, Arc<Entry>>,
+    /// Alias key -> the key of the latest entry stored under it (see [`ResponseCache::set_latest`]).
+    latest: moka::sync::Cache<CacheKey, CacheKey>,
     settings: CacheSettings,
 }
 
@@ -159,7 +148,27 @@ impl ResponseCache {
                 }
             })
             .build();
-        Self { store, settings }
+        let latest = moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(settings.stale_max_age)
+            .build();
+        Self {
+            store,
+            latest,
+            settings,
+        }
+    }
+
+    /// Records that `key` holds the latest answer for `alias` (e.g. a
+    /// details query without dates, whose key changes every day).
+    pub fn set_latest(&self, alias: CacheKey, key: CacheKey) {
+        self.latest.insert(alias, key);
+    }
+
+    /// The latest entry recorded for `alias`, if still stored and usable at `now`.
+    pub async fn get_latest(&self, alias: &str, now: DateTime<Utc>) -> Option<Arc<Entry>> {
+        let key = self.latest.get(alias)?;
+        self.get(&key, now).await
     }
 
     /// The settings it was built with.
