@@ -64,6 +64,8 @@ const PATH: &str = "/v1/business-process/service-order-details";
             )),
         (status = 304, description = "Not modified: the ETag in If-None-Match still matches"),
         (status = 400, description = "Invalid query: unknown or repeated parameters, invalid ids or dates, from after to", body = Problem, content_type = "application/problem+json"),
+        (status = 414, description = "The request URI is longer than 2048 bytes", body = Problem, content_type = "application/problem+json"),
+        (status = 431, description = "More than 64 request headers or 16 KiB of headers", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The upstream failed and nothing is cached", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Closed hours or upstream budget exhausted with nothing cached; see Retry-After and nextOpening", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds until the details API opens (or budget returns)"))),

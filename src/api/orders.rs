@@ -47,6 +47,8 @@ const PATH: &str = "/v1/business-process/service-orders";
             )),
         (status = 304, description = "Not modified: the ETag in If-None-Match still matches"),
         (status = 400, description = "Invalid query: unknown, repeated or missing parameters, invalid serviceName", body = Problem, content_type = "application/problem+json"),
+        (status = 414, description = "The request URI is longer than 2048 bytes", body = Problem, content_type = "application/problem+json"),
+        (status = 431, description = "More than 64 request headers or 16 KiB of headers", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The upstream failed and nothing is cached", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Upstream bandwidth exhausted or gateway overloaded, nothing cached; see Retry-After", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
