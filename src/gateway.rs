@@ -79,7 +79,15 @@ struct Inner {
     clock: SharedClock,
     /// Deadline given to background refreshes.
     background_deadline: Duration,
+    /// When a key's last background refresh failed: no new one for
+    /// [`REFRESH_COOLDOWN`], so a failing upstream is not hammered by every
+    /// request for a stale key.
+    failed_refreshes:
+        std::sync::Mutex<std::collections::HashMap<crate::cache::CacheKey, tokio::time::Instant>>,
 }
+
+/// How long after a failed background refresh of a key no new one starts.
+pub const REFRESH_COOLDOWN: Duration = Duration::from_secs(5);
 
 impl Gateway {
     /// Assembles the request path.
@@ -97,6 +105,7 @@ impl Gateway {
                 upstream,
                 clock,
                 background_deadline: Duration::from_secs(60),
+                failed_refreshes: Default::default(),
             }),
         }
     }
@@ -343,7 +352,7 @@ impl Gateway {
     /// Starts one background refresh of `request` unless one is running.
     pub fn refresh_in_background(&self, request: ResourceRequest) {
         let key = request.cache_key();
-        if self.inner.flights.is_in_flight(&key) {
+        if self.inner.flights.is_in_flight(&key) || self.cooling_down(&key) {
             return;
         }
         let ctx = CallContext {
@@ -351,11 +360,37 @@ impl Gateway {
             deadline: tokio::time::Instant::now() + self.inner.background_deadline,
         };
         let (flight, _) = self.flight(request, ctx);
+        let this = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = flight.await {
-                tracing::warn!(error = %e, "background refresh failed; stale data stays in use");
+            let result = flight.await;
+            let mut failed = this
+                .inner
+                .failed_refreshes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            match result {
+                Ok(_) => {
+                    failed.remove(&key);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "background refresh failed; stale data stays in use");
+                    let now = tokio::time::Instant::now();
+                    failed.retain(|_, at| now.duration_since(*at) < REFRESH_COOLDOWN);
+                    failed.insert(key, now);
+                }
             }
         });
+    }
+
+    fn cooling_down(&self, key: &str) -> bool {
+        let failed = self
+            .inner
+            .failed_refreshes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        failed
+            .get(key)
+            .is_some_and(|at| at.elapsed() < REFRESH_COOLDOWN)
     }
 }
 

@@ -478,3 +478,33 @@ async fn details_keys_are_canonical() {
         "webentry_id=UN0000000002&n_no=N000000002&data_update_date_from=2026%2F11%2F03&data_update_date_to=2026%2F12%2F03"
     );
 }
+
+#[tokio::test]
+async fn a_failed_background_refresh_is_not_retried_by_every_request() {
+    use service_order_gateway::simulator::{Fault, Target};
+    let app = common::spawn_app().await;
+    assert_eq!(app.orders("uno").await.status(), 200);
+    app.advance(std::time::Duration::from_secs(61));
+    app.sim.set_fault(Target::Orders, Some(Fault::Status(503)));
+    let r = app.orders("uno").await;
+    assert!(
+        r.headers()["cache-status"]
+            .to_str()
+            .unwrap()
+            .contains("detail=revalidating")
+    );
+    // The refresh and its two retries fail.
+    app.eventually("failed refresh", || app.sim.count(Target::Orders) == 4)
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    for _ in 0..20 {
+        let r = app.orders("uno").await;
+        assert_eq!(r.status(), 200, "stale data keeps being served");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(
+        app.sim.count(Target::Orders),
+        4,
+        "no new refresh during the cooldown"
+    );
+}
