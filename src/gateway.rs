@@ -328,6 +328,7 @@ impl Gateway {
                     let ctx = CallContext {
                         request_id: None,
                         deadline: tokio::time::Instant::now() + self.inner.background_deadline,
+                        caller: None,
                     };
                     let (flight, _) = self.flight(request, ctx);
                     // One at a time: the limiter paces them; callers keep priority in its queue.
@@ -349,6 +350,7 @@ impl Gateway {
         let ctx = CallContext {
             request_id: None,
             deadline: tokio::time::Instant::now() + self.inner.background_deadline,
+            caller: None,
         };
         let (flight, _) = self.flight(request, ctx);
         tokio::spawn(async move {
