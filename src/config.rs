@@ -149,6 +149,10 @@ pub struct Cli {
     /// File holding the admin bearer token.
     #[arg(long, env = "SOG_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<PathBuf>,
+
+    /// File of API keys, one caller a line: name:sha256hex[:scopes]. When set, the two API routes require a key; re-read on SIGHUP.
+    #[arg(long, env = "SOG_API_KEYS_FILE")]
+    pub api_keys_file: Option<PathBuf>,
 }
 
 /// The regional NTT Com API gateways.
@@ -345,6 +349,8 @@ pub struct ServerSettings {
     pub shutdown_timeout: Duration,
     /// Admin bearer token; admin routes are off without it.
     pub admin_token: Option<SecretString>,
+    /// The API keys file; caller authentication is off without it.
+    pub api_keys_file: Option<PathBuf>,
 }
 
 /// The whole validated configuration.
@@ -488,6 +494,14 @@ impl Config {
             }
         }
 
+        if let Some(path) = &cli.api_keys_file {
+            crate::auth::ApiKeys::load(path).map_err(|e| {
+                invalid(format!(
+                    "invalid value for --api-keys-file / SOG_API_KEYS_FILE: {e}"
+                ))
+            })?;
+        }
+
         if cli.stale_max_age < cli.orders_ttl || cli.stale_max_age < cli.details_ttl {
             return Err(invalid(
                 "invalid value for --stale-max-age / SOG_STALE_MAX_AGE: it must not be shorter than --orders-ttl and --details-ttl".into(),
@@ -515,6 +529,7 @@ impl Config {
                 max_concurrent_requests: cli.max_concurrent_requests,
                 shutdown_timeout: cli.shutdown_timeout,
                 admin_token,
+                api_keys_file: cli.api_keys_file,
             },
             upstream: UpstreamSettings {
                 base_url,

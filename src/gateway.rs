@@ -337,6 +337,7 @@ impl Gateway {
                     let ctx = CallContext {
                         request_id: None,
                         deadline: tokio::time::Instant::now() + self.inner.background_deadline,
+                        caller: None,
                     };
                     let (flight, _) = self.flight(request, ctx);
                     // One at a time: the limiter paces them; callers keep priority in its queue.
@@ -358,6 +359,7 @@ impl Gateway {
         let ctx = CallContext {
             request_id: None,
             deadline: tokio::time::Instant::now() + self.inner.background_deadline,
+            caller: None,
         };
         let (flight, _) = self.flight(request, ctx);
         let this = self.clone();

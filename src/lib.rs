@@ -18,17 +18,21 @@
 //! - [`model`]: raw upstream JSON and the normalised types callers see
 //!
 //! Around them: [`config`] (flags and environment), [`state`] (what handlers
-//! share), [`telemetry`] (logs and metrics), [`clock`] (controllable time) and
-//! [`simulator`] (a simulated NTT upstream for `--demo` and tests).
+//! share), [`auth`] (callers' API keys and scopes), [`reload`] (re-reading
+//! credentials on SIGHUP), [`telemetry`] (logs and metrics), [`clock`]
+//! (controllable time) and [`simulator`] (a simulated NTT upstream for
+//! `--demo` and tests).
 //! [`Application`] assembles everything from a [`config::Config`].
 
 pub mod api;
+pub mod auth;
 pub mod cache;
 pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod gateway;
 pub mod model;
+pub mod reload;
 pub mod resources;
 pub mod simulator;
 pub mod state;
@@ -72,6 +76,9 @@ pub enum StartupError {
     /// The demo simulator could not start.
     #[error("cannot start the demo simulator: {0}")]
     Simulator(std::io::Error),
+    /// The API keys file could not be loaded.
+    #[error("invalid value for --api-keys-file / SOG_API_KEYS_FILE: {0}")]
+    ApiKeys(#[from] auth::KeysFileError),
 }
 
 /// The assembled gateway, bound to its listener and ready to run.
@@ -123,6 +130,14 @@ impl Application {
         let upstream = Arc::new(UpstreamClient::new(&config.upstream, clock.clone())?);
         let cache = ResponseCache::new(config.cache.clone());
         let gateway = Gateway::new(cache, calendar, upstream.clone(), clock.clone());
+        let api_keys = match &config.server.api_keys_file {
+            Some(path) => {
+                let store = auth::ApiKeyStore::open(path)?;
+                tracing::info!(callers = store.keys().len(), "caller authentication is on");
+                Some(store)
+            }
+            None => None,
+        };
         let state = AppState {
             gateway,
             metrics: telemetry::metrics_handle(),
@@ -130,6 +145,7 @@ impl Application {
             request_timeout: config.server.request_timeout,
             max_concurrent_requests: config.server.max_concurrent_requests.get() as usize,
             demo: config.demo,
+            api_keys: api_keys.clone(),
         };
         let listener = TcpListener::bind(config.server.listen)
             .await
@@ -138,6 +154,7 @@ impl Application {
                 source,
             })?;
         let background = vec![
+            tokio::spawn(reload::on_sighup(api_keys, upstream.clone())),
             tokio::spawn(upstream::token::keep_fresh(upstream, clock)),
             tokio::spawn(
                 state

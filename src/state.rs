@@ -6,6 +6,7 @@ use std::time::Duration;
 use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::SecretString;
 
+use crate::auth::ApiKeyStore;
 use crate::gateway::Gateway;
 
 /// What handlers share.
@@ -23,6 +24,8 @@ pub struct AppState {
     pub max_concurrent_requests: usize,
     /// Whether the upstream is the built-in simulator.
     pub demo: bool,
+    /// The callers' API keys; caller authentication is off without them.
+    pub api_keys: Option<ApiKeyStore>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -32,6 +35,7 @@ impl std::fmt::Debug for AppState {
             .field("admin_enabled", &self.admin_token.is_some())
             .field("request_timeout", &self.request_timeout)
             .field("demo", &self.demo)
+            .field("api_keys", &self.api_keys.is_some())
             .finish()
     }
 }

@@ -4,7 +4,9 @@
 //! 429, validation errors, token endpoint failures) never logs the client
 //! secret, an issued access token or any customer name, address or phone
 //! number from the details data; the responses never carry the secret or a
-//! token either.
+//! token either. A second gateway with caller API keys and a client secret
+//! file (keys right, wrong and out of scope, a SIGHUP reload) never logs or
+//! returns an API key, and names the caller in its access lines.
 //!
 //! The subscriber is process-global: this file holds ONE test.
 mod common;
@@ -12,7 +14,13 @@ mod common;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use service_order_gateway::auth::hash_key;
+use service_order_gateway::config::SecretSource;
 use service_order_gateway::simulator::{Fault, Target};
+
+const BILLING_KEY: &str = "billing-key-7e3a9c1f5b2d8e4a6c0f1b3d5e7a9c2f";
+const PORTAL_KEY: &str = "portal-key-1c3e5a7b9d0f2e4c6a8b1d3f5e7c9a0b";
+const WRONG_KEY: &str = "guessed-key-0000111122223333444455556666";
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -142,9 +150,72 @@ async fn logs_and_responses_never_carry_secrets_or_customer_data() {
     );
     assert_eq!(record(out, app.orders("smart-pbx").await).await, 503);
 
-    let tokens = app.sim.issued_tokens();
+    let mut tokens = app.sim.issued_tokens();
     app.stop().await;
+
+    // With caller authentication and a secret file: keys right, wrong and
+    // out of scope, then a SIGHUP reload of both files.
+    let dir = tempfile::tempdir().unwrap();
+    let keys_file = dir.path().join("api-keys");
+    std::fs::write(
+        &keys_file,
+        format!(
+            "billing:{}\nportal:{}:orders\n",
+            hash_key(BILLING_KEY),
+            hash_key(PORTAL_KEY)
+        ),
+    )
+    .unwrap();
+    let secret_file = dir.path().join("client-secret");
+    std::fs::write(&secret_file, "demo-secret\n").unwrap();
+    let app = common::spawn_app_with(common::open_hours(), |c| {
+        c.server.api_keys_file = Some(keys_file.clone());
+        c.upstream.client_secret = SecretSource::File(secret_file.clone());
+    })
+    .await;
+    let details = "/v1/business-process/service-order-details?webentry_id=UN0000000003";
+    let bearer = format!("Bearer {BILLING_KEY}");
+    let r = app.get_with(details, &[("authorization", &bearer)]).await;
+    assert_eq!(record(out, r).await, 200);
+    let r = app.get_with(details, &[("x-api-key", WRONG_KEY)]).await;
+    assert_eq!(record(out, r).await, 401);
+    let r = app.get_with(details, &[("x-api-key", PORTAL_KEY)]).await;
+    assert_eq!(record(out, r).await, 403);
+    let r = app
+        .get_with(
+            "/v1/business-process/service-orders?serviceName=uno",
+            &[("x-api-key", PORTAL_KEY)],
+        )
+        .await;
+    assert_eq!(record(out, r).await, 200);
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &std::process::id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    app.eventually("both files reloaded", || {
+        let logs = captured.0.lock().unwrap();
+        let logs = String::from_utf8_lossy(&logs);
+        logs.contains("client secret reloaded") && logs.contains("API keys reloaded")
+    })
+    .await;
+    tokens.extend(app.sim.issued_tokens());
+    app.stop().await;
+
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("\"caller\":\"billing\""),
+        "the caller's name is logged"
+    );
+    assert!(logs.contains("\"caller\":\"portal\""));
+    for key in [BILLING_KEY, PORTAL_KEY, WRONG_KEY] {
+        assert!(!logs.contains(key), "an API key is in the logs");
+        assert!(!responses.contains(key), "an API key is in a response");
+        assert!(
+            !logs.contains(&hash_key(key)),
+            "an API key hash is in the logs"
+        );
+    }
 
     // Sanity: the capture works and holds access lines and upstream events.
     assert!(logs.contains("sog::access"), "no access log lines");

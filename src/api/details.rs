@@ -2,6 +2,7 @@
 //! (customer data), from an upstream that is open 9:00-17:30 JST on
 //! business days only.
 
+use axum::Extension;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
@@ -10,6 +11,7 @@ use utoipa::IntoParams;
 
 use crate::api::problem::Problem;
 use crate::api::serve::{call_context, caller_directives, respond, respond_error};
+use crate::auth::Caller;
 use crate::calendar::BusinessCalendar;
 use crate::model::OrderDetailList;
 use crate::resources::ResourceRequest;
@@ -52,6 +54,7 @@ const PATH: &str = "/v1/business-process/service-order-details";
     path = "/v1/business-process/service-order-details",
     tag = "service orders",
     operation_id = "getServiceOrderDetails",
+    security(("apiKey" = []), ("apiKeyHeader" = []), ()),
     params(DetailsParams),
     responses(
         (status = 200, description = "The details (possibly from cache; see Cache-Status)", body = OrderDetailList, content_type = "application/json",
@@ -66,6 +69,9 @@ const PATH: &str = "/v1/business-process/service-order-details";
         (status = 400, description = "Invalid query: unknown or repeated parameters, invalid ids or dates, from after to", body = Problem, content_type = "application/problem+json"),
         (status = 414, description = "The request URI is longer than 2048 bytes", body = Problem, content_type = "application/problem+json"),
         (status = 431, description = "More than 64 request headers or 16 KiB of headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Caller authentication is on (SOG_API_KEYS_FILE) and the API key is missing or not recognised", body = Problem, content_type = "application/problem+json",
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"service-order-gateway\"`"))),
+        (status = 403, description = "The caller's API key does not have this resource's scope", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The upstream failed and nothing is cached", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Closed hours or upstream budget exhausted with nothing cached; see Retry-After and nextOpening", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds until the details API opens (or budget returns)"))),
@@ -75,6 +81,7 @@ const PATH: &str = "/v1/business-process/service-order-details";
 pub async fn service_order_details(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
+    caller: Option<Extension<Caller>>,
     headers: HeaderMap,
 ) -> Response {
     let filter = match crate::api::query::parse_details(query.as_deref()) {
@@ -86,7 +93,11 @@ pub async fn service_order_details(
         Ok(r) => ResourceRequest::Details(r),
         Err(problem) => return problem.at(PATH).into_response(),
     };
-    let ctx = call_context(&headers, state.request_timeout);
+    let ctx = call_context(
+        &headers,
+        state.request_timeout,
+        caller.as_ref().map(|c| &c.0),
+    );
     match state
         .gateway
         .serve(&request, caller_directives(&headers), ctx)

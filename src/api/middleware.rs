@@ -117,12 +117,13 @@ async fn access_log(request: Request, next: Next) -> Response {
         .get::<CacheStatus>()
         .map(|s| s.label())
         .unwrap_or("none");
+    let caller = crate::api::auth::caller_label(&response);
     let route_label = match route.as_str() {
         "/docs" | "/docs/" | "/docs/{*rest}" => "/docs",
         r => r,
     }
     .to_owned();
-    metrics::counter!("sog_http_requests_total", "route" => route_label.clone(), "status" => status.to_string(), "cache" => cache)
+    metrics::counter!("sog_http_requests_total", "route" => route_label.clone(), "status" => status.to_string(), "cache" => cache, "caller" => caller.clone())
         .increment(1);
     metrics::histogram!("sog_http_request_duration_seconds", "route" => route_label)
         .record(elapsed.as_secs_f64());
@@ -133,6 +134,7 @@ async fn access_log(request: Request, next: Next) -> Response {
         status,
         latency_ms = elapsed.as_secs_f64() * 1000.0,
         cache,
+        caller = %caller,
         request_id = %request_id,
         "request"
     );

@@ -5,6 +5,7 @@
 //! ([`query`]), hand it to the [`Gateway`](crate::gateway::Gateway) and turn
 //! the answer into a response ([`serve`]).
 
+pub mod auth;
 pub mod details;
 pub mod middleware;
 pub mod openapi;
@@ -41,6 +42,14 @@ pub(crate) fn router_parts() -> (Router<AppState>, utoipa::openapi::OpenApi, Rou
 /// The whole HTTP application for `state`.
 pub fn router(state: AppState) -> Router {
     let (api, doc, ops) = router_parts();
+    // Only the business routes need a key; docs, health and metrics stay open.
+    let api = match state.api_keys.clone() {
+        Some(keys) => api.route_layer(axum::middleware::from_fn_with_state(
+            keys,
+            auth::require_api_key,
+        )),
+        None => api,
+    };
     let api = api
         .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
         .with_state(state.clone());

@@ -2,7 +2,7 @@
 //! Swagger UI at `/docs`.
 
 use utoipa::OpenApi;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 
 /// The document's fixed parts; paths are added by the router.
 #[derive(OpenApi)]
@@ -41,6 +41,25 @@ impl utoipa::Modify for SecuritySchemes {
                     .description(Some("SOG_ADMIN_TOKEN"))
                     .build(),
             ),
+        );
+        // Caller API keys (only enforced when SOG_API_KEYS_FILE is set); either form works.
+        components.add_security_scheme(
+            "apiKey",
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The caller's API key as `Authorization: Bearer <key>` (required when the gateway runs with SOG_API_KEYS_FILE)",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "apiKeyHeader",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "x-api-key",
+                "The caller's API key as `x-api-key: <key>` (an alternative to the bearer form)",
+            ))),
         );
     }
 }

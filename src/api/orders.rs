@@ -1,5 +1,6 @@
 //! `GET /v1/business-process/service-orders`: the order status list of one service.
 
+use axum::Extension;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
@@ -8,6 +9,7 @@ use utoipa::IntoParams;
 
 use crate::api::problem::Problem;
 use crate::api::serve::{call_context, caller_directives, respond, respond_error};
+use crate::auth::Caller;
 use crate::model::{ServiceName, ServiceOrderList};
 use crate::resources::ResourceRequest;
 use crate::state::AppState;
@@ -35,6 +37,7 @@ const PATH: &str = "/v1/business-process/service-orders";
     path = "/v1/business-process/service-orders",
     tag = "service orders",
     operation_id = "listServiceOrders",
+    security(("apiKey" = []), ("apiKeyHeader" = []), ()),
     params(OrdersParams),
     responses(
         (status = 200, description = "The orders (possibly from cache; see Cache-Status)", body = ServiceOrderList, content_type = "application/json",
@@ -49,6 +52,9 @@ const PATH: &str = "/v1/business-process/service-orders";
         (status = 400, description = "Invalid query: unknown, repeated or missing parameters, invalid serviceName", body = Problem, content_type = "application/problem+json"),
         (status = 414, description = "The request URI is longer than 2048 bytes", body = Problem, content_type = "application/problem+json"),
         (status = 431, description = "More than 64 request headers or 16 KiB of headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Caller authentication is on (SOG_API_KEYS_FILE) and the API key is missing or not recognised", body = Problem, content_type = "application/problem+json",
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"service-order-gateway\"`"))),
+        (status = 403, description = "The caller's API key does not have this resource's scope", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The upstream failed and nothing is cached", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Upstream bandwidth exhausted or gateway overloaded, nothing cached; see Retry-After", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
@@ -58,13 +64,18 @@ const PATH: &str = "/v1/business-process/service-orders";
 pub async fn service_orders(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
+    caller: Option<Extension<Caller>>,
     headers: HeaderMap,
 ) -> Response {
     let request = match crate::api::query::parse_orders(query.as_deref()) {
         Ok(r) => ResourceRequest::Orders(r),
         Err(problem) => return problem.at(PATH).into_response(),
     };
-    let ctx = call_context(&headers, state.request_timeout);
+    let ctx = call_context(
+        &headers,
+        state.request_timeout,
+        caller.as_ref().map(|c| &c.0),
+    );
     match state
         .gateway
         .serve(&request, caller_directives(&headers), ctx)

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use crate::api::problem::Problem;
+use crate::auth::Caller;
 use crate::gateway::{CallerDirectives, ServeError, Served};
 use crate::upstream::{CallContext, Endpoint};
 
@@ -101,8 +102,12 @@ pub fn caller_directives(headers: &HeaderMap) -> CallerDirectives {
     directives
 }
 
-/// The upstream call context for a request: its id and deadline.
-pub fn call_context(headers: &HeaderMap, timeout: std::time::Duration) -> CallContext {
+/// The upstream call context for a request: its id, deadline and caller.
+pub fn call_context(
+    headers: &HeaderMap,
+    timeout: std::time::Duration,
+    caller: Option<&Caller>,
+) -> CallContext {
     let request_id = headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
@@ -111,6 +116,7 @@ pub fn call_context(headers: &HeaderMap, timeout: std::time::Duration) -> CallCo
     CallContext {
         request_id,
         deadline: tokio::time::Instant::now() + timeout,
+        caller: caller.map(|c| c.name.clone()),
     }
 }
 

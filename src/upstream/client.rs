@@ -32,6 +32,9 @@ pub struct CallContext {
     pub request_id: Option<String>,
     /// When the caller stops waiting: no retry starts after it.
     pub deadline: Instant,
+    /// The authenticated caller's name: its line in the limiter's fair
+    /// queue (`None`: the anonymous line).
+    pub caller: Option<Arc<str>>,
 }
 
 /// Namespace for turning transport errors into [`UpstreamError`].
@@ -176,7 +179,8 @@ impl UpstreamClient {
             let wait = self
                 .queue_timeout
                 .min(ctx.deadline.saturating_duration_since(Instant::now()));
-            self.limiter.acquire(wait).await?;
+            let line = ctx.caller.as_deref().unwrap_or(super::limiter::ANONYMOUS);
+            self.limiter.acquire_as(line, wait).await?;
             let token = self.tokens.token().await?;
             let result = self
                 .attempt(endpoint, url.clone(), &token.bearer(), ctx)

@@ -1,10 +1,14 @@
 //! Bandwidth control: the one budget every upstream call spends, token
 //! requests included.
 //!
-//! A GCRA limiter (`governor`) enforces `rate` with `burst`. Callers that
-//! find the budget spent queue first come, first served (a fair tokio mutex
-//! is the queue) for at most their own timeout. An upstream 429 pauses all
-//! calls until its `Retry-After` (or a backoff when it sends none).
+//! A GCRA limiter (`governor`) enforces `rate` with `burst`. Requests that
+//! find the budget spent queue for at most their own timeout in a
+//! [`FairQueue`]: one line per caller (the authenticated caller's name,
+//! [`ANONYMOUS`] without one, [`TOKEN_QUEUE`] for token requests), served
+//! round-robin, so one caller flooding uncached keys gets its share and no
+//! more while the others' requests still reach the upstream. Within one
+//! caller, first come first served. An upstream 429 pauses all calls until
+//! its `Retry-After` (or a backoff when it sends none).
 
 use std::num::NonZeroU32;
 use std::sync::Mutex;
@@ -18,6 +22,12 @@ use tokio::time::Instant;
 use crate::config::UpstreamRate;
 
 use super::UpstreamError;
+use super::fair_queue::FairQueue;
+
+/// The queue of requests without an authenticated caller (and of background refreshes).
+pub const ANONYMOUS: &str = "anonymous";
+/// The queue of token requests (parentheses: no caller name can collide).
+pub const TOKEN_QUEUE: &str = "(token)";
 
 /// How long to pause after a 429 that carries no `Retry-After`.
 pub const DEFAULT_429_BACKOFF: Duration = Duration::from_secs(5);
@@ -28,8 +38,8 @@ pub struct UpstreamLimiter {
     limiter: DefaultDirectRateLimiter,
     clock: DefaultClock,
     interval: Duration,
-    /// FIFO queue of callers waiting for budget (tokio's mutex is fair).
-    queue: tokio::sync::Mutex<()>,
+    /// Callers waiting for budget: round-robin between callers, FIFO within one.
+    queue: FairQueue,
     waiting: AtomicUsize,
     paused_until: Mutex<Option<Instant>>,
 }
@@ -46,18 +56,24 @@ impl UpstreamLimiter {
             limiter: RateLimiter::direct_with_clock(quota, clock.clone()),
             clock,
             interval,
-            queue: tokio::sync::Mutex::new(()),
+            queue: FairQueue::new(),
             waiting: AtomicUsize::new(0),
             paused_until: Mutex::new(None),
         }
     }
 
-    /// Takes one unit of budget, waiting at most `max_wait` in line.
+    /// Takes one unit of budget in the [`ANONYMOUS`] line, waiting at most `max_wait`.
     pub async fn acquire(&self, max_wait: Duration) -> Result<(), UpstreamError> {
+        self.acquire_as(ANONYMOUS, max_wait).await
+    }
+
+    /// Takes one unit of budget in `caller`'s line, waiting at most `max_wait`.
+    pub async fn acquire_as(&self, caller: &str, max_wait: Duration) -> Result<(), UpstreamError> {
         let deadline = Instant::now() + max_wait;
         self.waiting.fetch_add(1, Ordering::Relaxed);
-        let result = self.acquire_until(deadline).await;
-        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        // Counted down even when the request is cancelled while waiting.
+        let _waiting = Waiting(&self.waiting);
+        let result = self.acquire_until(caller, deadline).await;
         match &result {
             Ok(waited) if *waited => {
                 metrics::counter!("sog_upstream_limiter_waits_total").increment(1)
@@ -69,8 +85,8 @@ impl UpstreamLimiter {
     }
 
     /// Returns whether the caller had to wait.
-    async fn acquire_until(&self, deadline: Instant) -> Result<bool, UpstreamError> {
-        let Ok(_turn) = tokio::time::timeout_at(deadline, self.queue.lock()).await else {
+    async fn acquire_until(&self, caller: &str, deadline: Instant) -> Result<bool, UpstreamError> {
+        let Ok(_turn) = tokio::time::timeout_at(deadline, self.queue.turn(caller)).await else {
             return Err(self.exhausted());
         };
         let mut waited = false;
@@ -142,6 +158,15 @@ impl UpstreamLimiter {
         UpstreamError::BudgetExhausted {
             retry_after: self.time_until_budget().max(self.interval),
         }
+    }
+}
+
+/// Decrements the waiting count when dropped.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

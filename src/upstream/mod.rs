@@ -1,12 +1,14 @@
 //! Everything that talks to NTT: the HTTP client and its error
 //! classification ([`client`], [`error`]), the single OAuth credential
-//! ([`token`]) and bandwidth control ([`limiter`]).
+//! ([`token`]) and bandwidth control ([`limiter`], with its per-caller
+//! [`fair_queue`]).
 //!
 //! Nothing here knows about the HTTP surface the gateway offers; the API
 //! layer maps [`UpstreamError`] to statuses in one place.
 
 pub mod client;
 pub mod error;
+pub mod fair_queue;
 pub mod limiter;
 pub mod token;
 

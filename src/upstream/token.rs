@@ -13,13 +13,14 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use subtle::ConstantTimeEq;
 use url::Url;
 
 use crate::clock::SharedClock;
 use crate::config::SecretSource;
 
 use super::client::{HttpExchange, read_limited};
-use super::limiter::UpstreamLimiter;
+use super::limiter::{TOKEN_QUEUE, UpstreamLimiter};
 use super::{UpstreamError, summarise_error_body};
 
 /// An access token and when it stops working.
@@ -200,9 +201,66 @@ impl TokenSource {
         }
     }
 
+    /// Re-reads the client secret file now (SIGHUP), keeping the last value
+    /// read if the file cannot be read. Never logs the secret.
+    pub fn reload_secret(&self) {
+        let SecretSource::File(path) = &self.secret else {
+            return;
+        };
+        match std::fs::read_to_string(path) {
+            Ok(text) if !text.trim().is_empty() => {
+                *self
+                    .last_file_secret
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner()) =
+                    Some(SecretString::from(text.trim().to_owned()));
+                tracing::info!(path = %path.display(), "client secret reloaded");
+            }
+            Ok(_) => {
+                tracing::error!(path = %path.display(), "the client secret file is empty; keeping the last secret read")
+            }
+            Err(e) => {
+                tracing::error!(path = %path.display(), error = %e, "cannot read the client secret file; keeping the last secret read")
+            }
+        }
+    }
+
+    /// Requests a token. When the endpoint answers 401 and the secret comes
+    /// from a file whose content has changed since it was read (a rotation
+    /// racing the request), retries once at once with the new secret;
+    /// retrying an unchanged secret would only spend budget.
     async fn fetch(&self) -> Result<AccessToken, UpstreamError> {
-        self.limiter.acquire(self.queue_timeout).await?;
+        self.limiter
+            .acquire_as(TOKEN_QUEUE, self.queue_timeout)
+            .await?;
         let secret = self.secret()?;
+        let rejected = match self.request_token(&secret).await {
+            Err(e @ UpstreamError::TokenRejected { status: 401, .. })
+                if matches!(self.secret, SecretSource::File(_)) =>
+            {
+                e
+            }
+            other => return other,
+        };
+        let fresh = self.secret()?;
+        let unchanged = fresh
+            .expose_secret()
+            .as_bytes()
+            .ct_eq(secret.expose_secret().as_bytes());
+        if bool::from(unchanged) {
+            return Err(rejected);
+        }
+        tracing::info!(
+            "the token endpoint rejected the client secret and the secret file has changed: retrying with the new secret"
+        );
+        self.limiter
+            .acquire_as(TOKEN_QUEUE, self.queue_timeout)
+            .await?;
+        self.request_token(&fresh).await
+    }
+
+    /// One token request with `secret`.
+    async fn request_token(&self, secret: &SecretString) -> Result<AccessToken, UpstreamError> {
         let body = serde_json::json!({
             "grantType": "client_credentials",
             "clientId": self.client_id,
