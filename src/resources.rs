@@ -33,6 +33,24 @@ pub struct DetailsRequest {
     pub default_range: bool,
 }
 
+impl DetailsRequest {
+    /// Appends the id filters to a key, in sorted parameter order.
+    fn push_filters(&self, key: &mut String) {
+        for (name, value) in [
+            ("n_no", &self.n_no),
+            ("v_no", &self.v_no),
+            ("webentry_id", &self.webentry_id),
+        ] {
+            if let Some(v) = value {
+                key.push('&');
+                key.push_str(name);
+                key.push('=');
+                key.push_str(v);
+            }
+        }
+    }
+}
+
 /// Either resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResourceRequest {
@@ -69,18 +87,7 @@ impl ResourceRequest {
                     "service-order-details?data_update_date_from={}&data_update_date_to={}",
                     d.from, d.to
                 );
-                for (name, value) in [
-                    ("n_no", &d.n_no),
-                    ("v_no", &d.v_no),
-                    ("webentry_id", &d.webentry_id),
-                ] {
-                    if let Some(v) = value {
-                        key.push('&');
-                        key.push_str(name);
-                        key.push('=');
-                        key.push_str(v);
-                    }
-                }
+                d.push_filters(&mut key);
                 key.into()
             }
         }
@@ -94,18 +101,7 @@ impl ResourceRequest {
         match self {
             ResourceRequest::Details(d) if d.default_range => {
                 let mut key = String::from("service-order-details?latest");
-                for (name, value) in [
-                    ("n_no", &d.n_no),
-                    ("v_no", &d.v_no),
-                    ("webentry_id", &d.webentry_id),
-                ] {
-                    if let Some(v) = value {
-                        key.push('&');
-                        key.push_str(name);
-                        key.push('=');
-                        key.push_str(v);
-                    }
-                }
+                d.push_filters(&mut key);
                 Some(key.into())
             }
             _ => None,

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::api::problem::Problem;
-use crate::api::serve::{call_context, caller_directives, respond, respond_error};
+use crate::api::serve::answer;
 use crate::auth::Caller;
 use crate::calendar::BusinessCalendar;
 use crate::model::OrderDetailList;
@@ -93,17 +93,12 @@ pub async fn service_order_details(
         Ok(r) => ResourceRequest::Details(r),
         Err(problem) => return problem.at(PATH).into_response(),
     };
-    let ctx = call_context(
+    answer(
+        &state,
+        &request,
         &headers,
-        state.request_timeout,
         caller.as_ref().map(|c| &c.0),
-    );
-    match state
-        .gateway
-        .serve(&request, caller_directives(&headers), ctx)
-        .await
-    {
-        Ok(served) => respond(served, &headers, state.gateway.clock().now()),
-        Err(e) => respond_error(&e, PATH),
-    }
+        PATH,
+    )
+    .await
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::api::problem::Problem;
-use crate::api::serve::{call_context, caller_directives, respond, respond_error};
+use crate::api::serve::answer;
 use crate::auth::Caller;
 use crate::model::{ServiceName, ServiceOrderList};
 use crate::resources::ResourceRequest;
@@ -71,17 +71,12 @@ pub async fn service_orders(
         Ok(r) => ResourceRequest::Orders(r),
         Err(problem) => return problem.at(PATH).into_response(),
     };
-    let ctx = call_context(
+    answer(
+        &state,
+        &request,
         &headers,
-        state.request_timeout,
         caller.as_ref().map(|c| &c.0),
-    );
-    match state
-        .gateway
-        .serve(&request, caller_directives(&headers), ctx)
-        .await
-    {
-        Ok(served) => respond(served, &headers, state.gateway.clock().now()),
-        Err(e) => respond_error(&e, PATH),
-    }
+        PATH,
+    )
+    .await
 }

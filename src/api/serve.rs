@@ -120,6 +120,26 @@ pub fn call_context(
     }
 }
 
+/// Answers a validated request of either resource: the gateway's answer
+/// with cache headers, or the problem when there is none. Both handlers end here.
+pub async fn answer(
+    state: &crate::state::AppState,
+    request: &crate::resources::ResourceRequest,
+    headers: &HeaderMap,
+    caller: Option<&Caller>,
+    path: &str,
+) -> Response {
+    let ctx = call_context(headers, state.request_timeout, caller);
+    match state
+        .gateway
+        .serve(request, caller_directives(headers), ctx)
+        .await
+    {
+        Ok(served) => respond(served, headers, state.gateway.clock().now()),
+        Err(e) => respond_error(&e, path),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
