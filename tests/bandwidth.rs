@@ -8,6 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::TestApp;
+use common::problem;
 use reqwest::Response;
 use service_order_gateway::simulator::{Fault, Target};
 
@@ -44,19 +45,6 @@ async fn spawn_limited() -> TestApp {
 }
 
 /// Asserts a problem+json response and returns its body.
-async fn problem(r: Response, status: u16, slug: &str) -> serde_json::Value {
-    assert_eq!(r.status(), status);
-    assert_eq!(header(&r, "content-type"), "application/problem+json");
-    let body: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(
-        body["type"],
-        format!("urn:service-order-gateway:problem:{slug}")
-    );
-    assert_eq!(body["status"], status);
-    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
-    assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()));
-    body
-}
 
 #[tokio::test]
 async fn a_burst_of_uncached_requests_stays_within_the_budget() {

@@ -8,6 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::TestApp;
+use common::problem;
 use reqwest::Response;
 use service_order_gateway::simulator::{Fault, Target};
 
@@ -32,19 +33,6 @@ fn age(r: &Response) -> u64 {
 }
 
 /// Asserts a problem+json response and returns its body.
-async fn problem(r: Response, status: u16, slug: &str) -> serde_json::Value {
-    assert_eq!(r.status(), status);
-    assert_eq!(header(&r, "content-type"), "application/problem+json");
-    let body: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(
-        body["type"],
-        format!("urn:service-order-gateway:problem:{slug}")
-    );
-    assert_eq!(body["status"], status);
-    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
-    assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()));
-    body
-}
 
 /// Caches uno's orders (one upstream call) and returns the body.
 async fn warm(app: &TestApp) -> bytes::Bytes {

@@ -5,12 +5,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestApp, open_hours, spawn_app_with};
+use common::{TestApp, open_hours, problem, spawn_app_with};
 use secrecy::SecretString;
 use service_order_gateway::simulator::Target;
 
 const ADMIN: &str = "0123456789abcdef-admin";
-const PROBLEM: &str = "application/problem+json";
 
 async fn admin_app() -> TestApp {
     spawn_app_with(open_hours(), |c| {
@@ -32,20 +31,6 @@ async fn admin(
         req = req.header("authorization", b);
     }
     req.send().await.unwrap()
-}
-
-async fn problem(r: reqwest::Response, status: u16, slug: &str) -> serde_json::Value {
-    assert_eq!(r.status(), status);
-    assert_eq!(r.headers()["content-type"], PROBLEM);
-    let body: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(
-        body["type"],
-        format!("urn:service-order-gateway:problem:{slug}")
-    );
-    assert_eq!(body["status"], status);
-    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
-    assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()));
-    body
 }
 
 fn cache_status(r: &reqwest::Response) -> String {

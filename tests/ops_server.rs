@@ -7,24 +7,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{open_hours, spawn_app, spawn_app_with};
+use common::{open_hours, problem, spawn_app, spawn_app_with};
 use service_order_gateway::simulator::{Fault, Target};
-
-const PROBLEM: &str = "application/problem+json";
-
-async fn problem(r: reqwest::Response, status: u16, slug: &str) -> serde_json::Value {
-    assert_eq!(r.status(), status);
-    assert_eq!(r.headers()["content-type"], PROBLEM);
-    let body: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(
-        body["type"],
-        format!("urn:service-order-gateway:problem:{slug}")
-    );
-    assert_eq!(body["status"], status);
-    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
-    assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()));
-    body
-}
 
 fn upstream_request_ids(app: &common::TestApp, target: Target) -> Vec<Option<String>> {
     app.sim

@@ -26,6 +26,22 @@ pub struct TestApp {
     pub server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
+/// Asserts `r` is an RFC 9457 problem+json with this status and type slug
+/// (`urn:service-order-gateway:problem:{slug}`), a title and a detail; returns the body.
+pub async fn problem(r: reqwest::Response, status: u16, slug: &str) -> serde_json::Value {
+    assert_eq!(r.status(), status);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        body["type"],
+        format!("urn:service-order-gateway:problem:{slug}")
+    );
+    assert_eq!(body["status"], status);
+    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()));
+    body
+}
+
 /// A JST wall-clock instant.
 pub fn jst_at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     jst()
