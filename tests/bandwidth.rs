@@ -44,8 +44,6 @@ async fn spawn_limited() -> TestApp {
     .await
 }
 
-/// Asserts a problem+json response and returns its body.
-
 #[tokio::test]
 async fn a_burst_of_uncached_requests_stays_within_the_budget() {
     let app = spawn_limited().await;

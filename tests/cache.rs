@@ -32,8 +32,6 @@ fn age(r: &Response) -> u64 {
     header(r, "age").parse().unwrap()
 }
 
-/// Asserts a problem+json response and returns its body.
-
 /// Caches uno's orders (one upstream call) and returns the body.
 async fn warm(app: &TestApp) -> bytes::Bytes {
     let r = app.get(UNO).await;
