@@ -5,6 +5,11 @@
 //! find the budget spent queue first come, first served (a fair tokio mutex
 //! is the queue) for at most their own timeout. An upstream 429 pauses all
 //! calls until its `Retry-After` (or a backoff when it sends none).
+//!
+//! With Redis ([`GlobalBudget`]), the caller at the head of the local queue
+//! takes budget from Redis (the deployment's whole rate and burst); while
+//! Redis is unreachable the local limiter, built with this replica's share
+//! (`rate / SOG_REPLICAS`), takes over, until Redis answers again.
 
 use std::num::NonZeroU32;
 use std::sync::Mutex;
@@ -16,6 +21,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::time::Instant;
 
 use crate::config::UpstreamRate;
+use crate::shared::limiter::GlobalBudget;
 
 use super::UpstreamError;
 
@@ -32,6 +38,8 @@ pub struct UpstreamLimiter {
     queue: tokio::sync::Mutex<()>,
     waiting: AtomicUsize,
     paused_until: Mutex<Option<Instant>>,
+    /// The deployment-wide budget in Redis, when configured.
+    global: Option<GlobalBudget>,
 }
 
 impl UpstreamLimiter {
@@ -49,7 +57,19 @@ impl UpstreamLimiter {
             queue: tokio::sync::Mutex::new(()),
             waiting: AtomicUsize::new(0),
             paused_until: Mutex::new(None),
+            global: None,
         }
+    }
+
+    /// Takes budget from `global` (Redis) first, this limiter being the fallback.
+    pub fn with_global(mut self, global: GlobalBudget) -> Self {
+        self.global = Some(global);
+        self
+    }
+
+    /// Whether calls currently take budget from Redis (false: local limiter).
+    pub fn is_global(&self) -> bool {
+        self.global.as_ref().is_some_and(|g| g.is_available())
     }
 
     /// Takes one unit of budget, waiting at most `max_wait` in line.
@@ -85,6 +105,23 @@ impl UpstreamLimiter {
                 waited = true;
                 tokio::time::sleep_until(until).await;
                 continue;
+            }
+            if let Some(global) = &self.global {
+                match global.try_take().await {
+                    Ok(None) => return Ok(waited),
+                    Ok(Some(wait)) => {
+                        if Instant::now() + wait > deadline {
+                            return Err(UpstreamError::BudgetExhausted {
+                                retry_after: wait + global.interval() * self.queued() as u32,
+                            });
+                        }
+                        waited = true;
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    // Redis is unreachable: this replica's share, locally.
+                    Err(_) => {}
+                }
             }
             match self.limiter.check() {
                 Ok(()) => return Ok(waited),
