@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use common::{TestApp, jst_at, open_hours, spawn_replica};
 use service_order_gateway::config::{CacheKeyBytes, Config, RedisSettings, RedisUrl};
-use service_order_gateway::simulator::Target;
+use service_order_gateway::simulator::{Fault, Target};
 
 const CS: &str = "service-order-gateway";
 const QUERY: &str =
@@ -388,4 +388,47 @@ async fn a_purge_on_one_replica_purges_redis_and_every_replica() {
     let r = apps[2].orders("uno").await;
     assert!(header(&r, "cache-status").contains("fwd=miss"));
     assert_eq!(apps[0].sim.count(Target::Orders), 2);
+}
+
+#[tokio::test]
+async fn an_upstream_429_on_one_replica_pauses_them_all() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let apps = three(&redis, |c| {
+        c.upstream.queue_timeout = Duration::from_millis(300);
+    })
+    .await;
+    apps[0].sim.fail_next(
+        Target::Details,
+        1,
+        Fault::TooManyRequests {
+            retry_after: Some(3),
+        },
+    );
+    let r = apps[0].details("webentry_id=UN0000000001").await;
+    assert_eq!(r.status(), 503);
+    let calls = apps[0].sim.count(Target::Any);
+    // The other replicas learn of the pause through Redis (eventually: it is
+    // written in the background) and do not call.
+    let mut paused = false;
+    let mut before_pause = 0;
+    for i in 0..50 {
+        let r = apps[1].details(&format!("webentry_id=PAUSE{i}")).await;
+        if r.status() == 503 && header(&r, "cache-status").ends_with("detail=rate-limited") {
+            paused = true;
+            break;
+        }
+        before_pause += 1;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(paused, "replica 1 was not paused");
+    let r = apps[2].details("webentry_id=UN0000000003").await;
+    assert_eq!(r.status(), 503);
+    assert!(header(&r, "retry-after").parse::<u64>().unwrap() >= 1);
+    assert!(
+        before_pause <= 1,
+        "{before_pause} calls before the pause arrived"
+    );
+    assert_eq!(apps[0].sim.count(Target::Any), calls + before_pause);
 }

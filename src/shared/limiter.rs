@@ -28,6 +28,21 @@ redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_
 return 0
 "#;
 
+/// Pushes the theoretical arrival time so no call is allowed for ARGV[1] µs
+/// (an upstream 429 seen by one replica pauses them all). ARGV[2]: interval
+/// (µs), ARGV[3]: burst.
+const PAUSE: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[2])
+local new_tat = now + tonumber(ARGV[1]) + (tonumber(ARGV[3]) - 1) * interval
+local tat = tonumber(redis.call('GET', KEYS[1]) or 0)
+if new_tat > tat then
+  redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1000)
+end
+return 0
+"#;
+
 /// The deployment-wide budget in Redis.
 #[derive(Debug, Clone)]
 pub struct GlobalBudget {
@@ -39,6 +54,8 @@ pub struct GlobalBudget {
 
 static SCRIPT: std::sync::LazyLock<redis::Script> =
     std::sync::LazyLock::new(|| redis::Script::new(GCRA));
+static PAUSE_SCRIPT: std::sync::LazyLock<redis::Script> =
+    std::sync::LazyLock::new(|| redis::Script::new(PAUSE));
 
 impl GlobalBudget {
     /// The budget `rate` with `burst`, shared through `shared`.
@@ -73,6 +90,24 @@ impl GlobalBudget {
             })
             .await?;
         Ok((wait > 0).then(|| Duration::from_micros(wait as u64)))
+    }
+
+    /// Lets no replica call for `duration` (after an upstream 429).
+    pub async fn pause(&self, duration: Duration) -> Result<(), Unavailable> {
+        let (key, interval, burst) = (self.key.clone(), self.interval_us, self.burst);
+        let us = duration.as_micros() as u64;
+        self.shared
+            .run(|mut c| async move {
+                PAUSE_SCRIPT
+                    .key(key)
+                    .arg(us)
+                    .arg(interval)
+                    .arg(burst)
+                    .invoke_async::<i64>(&mut c)
+                    .await
+            })
+            .await
+            .map(|_| ())
     }
 
     /// Whether Redis is currently answering.

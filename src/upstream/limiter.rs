@@ -139,8 +139,16 @@ impl UpstreamLimiter {
         }
     }
 
-    /// Stops all upstream calls for `duration` (after a 429).
+    /// Stops all upstream calls for `duration` (after a 429), on every
+    /// replica when the budget is shared through Redis.
     pub fn pause(&self, duration: Duration) {
+        if let Some(global) = self.global.clone() {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    let _ = global.pause(duration).await;
+                });
+            }
+        }
         let until = Instant::now() + duration;
         let mut paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
         if paused.is_none_or(|p| p < until) {
