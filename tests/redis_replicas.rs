@@ -432,3 +432,46 @@ async fn an_upstream_429_on_one_replica_pauses_them_all() {
     );
     assert_eq!(apps[0].sim.count(Target::Any), calls + before_pause);
 }
+
+#[tokio::test]
+async fn the_pre_closing_refresh_is_done_once_for_every_replicas_keys() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let apps = three(&redis, |_| {}).await;
+    const ONLY_ON_2: &str =
+        "webentry_id=UN0000000001&data_update_date_from=2026-11-01&data_update_date_to=2026-11-20";
+    // QUERY is used on every replica; ONLY_ON_2 only on replica 2.
+    for app in &apps {
+        assert_eq!(app.details(QUERY).await.status(), 200);
+    }
+    assert_eq!(apps[2].details(ONLY_ON_2).await.status(), 200);
+    // Upstream calls for one webentry id (the upstream's parameter names differ).
+    let calls = |id: &str| {
+        apps[0]
+            .sim
+            .received()
+            .iter()
+            .filter(|r| r.target == Target::Details)
+            .filter(|r| r.query.as_deref().is_some_and(|q| q.contains(id)))
+            .count()
+    };
+    let (q_all, q_two) = ("UN0000000002", "UN0000000001");
+    assert_eq!((calls(q_all), calls(q_two)), (1, 1));
+
+    for app in &apps {
+        app.clock.set(jst_at(2026, 12, 3, 17, 25));
+    }
+    apps[0]
+        .eventually("the pre-closing refresh of both keys", || {
+            calls(q_all) >= 2 && calls(q_two) >= 2
+        })
+        .await;
+    // Every replica has had its turn (they look once a second): still once each.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!((calls(q_all), calls(q_two)), (2, 2));
+    assert_eq!(
+        redis.keys("sog:lease:pre-closing:2026-12-03").await.len(),
+        1
+    );
+}
