@@ -495,6 +495,8 @@ impl Gateway {
                     {
                         LeaseOutcome::Held => {
                             tracing::info!("another replica does today's pre-closing refresh");
+                            metrics::counter!("sog_details_prefetch_runs_total", "role" => "left-to-another-replica")
+                                .increment(1);
                             continue;
                         }
                         LeaseOutcome::Acquired(_) => {
@@ -515,6 +517,8 @@ impl Gateway {
                     entries = used_today.len(),
                     "refreshing today's details entries before closing"
                 );
+                metrics::counter!("sog_details_prefetch_runs_total", "role" => "refreshed")
+                    .increment(1);
                 for request in used_today {
                     let ctx = CallContext {
                         request_id: None,

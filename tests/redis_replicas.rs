@@ -459,8 +459,18 @@ async fn the_pre_closing_refresh_is_done_once_for_every_replicas_keys() {
     let (q_all, q_two) = ("UN0000000002", "UN0000000001");
     assert_eq!((calls(q_all), calls(q_two)), (1, 1));
 
-    for app in &apps {
-        app.clock.set(jst_at(2026, 12, 3, 17, 25));
+    // Replica 0 reaches the pre-closing time first and takes the day's lease...
+    apps[0].clock.set(jst_at(2026, 12, 3, 17, 25));
+    for _ in 0..300 {
+        if !redis.keys("sog:lease:pre-closing:*").await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // ...the others a minute later: they only record the keys their callers
+    // used (a refresh of theirs would not accept replica 0's older answers).
+    for app in &apps[1..] {
+        app.clock.set(jst_at(2026, 12, 3, 17, 26));
     }
     apps[0]
         .eventually("the pre-closing refresh of both keys", || {
@@ -474,4 +484,11 @@ async fn the_pre_closing_refresh_is_done_once_for_every_replicas_keys() {
         redis.keys("sog:lease:pre-closing:2026-12-03").await.len(),
         1
     );
+    // One replica refreshed, the two others left it to that one (the metrics
+    // recorder is shared by every gateway in this process).
+    let metrics = apps[0].state.metrics.render();
+    for (role, n) in [("refreshed", 1), ("left-to-another-replica", 2)] {
+        let line = format!("sog_details_prefetch_runs_total{{role=\"{role}\"}} {n}");
+        assert!(metrics.contains(&line), "no {line:?} in\n{metrics}");
+    }
 }
