@@ -492,3 +492,42 @@ async fn the_pre_closing_refresh_is_done_once_for_every_replicas_keys() {
         assert!(metrics.contains(&line), "no {line:?} in\n{metrics}");
     }
 }
+
+#[tokio::test]
+async fn replicas_share_one_access_token_encrypted() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let apps = three(&redis, |_| {}).await;
+    for app in &apps {
+        assert!(app.state.gateway.upstream().tokens().has_valid_token());
+        assert_eq!(app.orders("uno").await.status(), 200);
+    }
+    // One token request for the three replicas.
+    assert_eq!(apps[0].sim.count(Target::Token), 1);
+    let issued = apps[0].sim.issued_tokens();
+    assert_eq!(issued.len(), 1);
+    let keys = redis.keys("sog:token:*").await;
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let mut c = redis.connection().await.unwrap();
+    let raw: Vec<u8> = redis::cmd("GET")
+        .arg(&keys[0])
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let token = issued[0].clone();
+    assert!(
+        !raw.windows(token.len()).any(|w| w == token.as_bytes()),
+        "the token is stored in clear"
+    );
+    // A revoked token: the replica that meets the 401 gets a new one, and the
+    // others adopt it instead of fetching their own.
+    apps[0].sim.revoke_tokens();
+    assert_eq!(apps[1].orders("ucaas").await.status(), 200);
+    assert_eq!(apps[0].sim.count(Target::Token), 2);
+    for (i, app) in apps.iter().enumerate() {
+        let r = app.details(&format!("webentry_id=TOKEN{i}")).await;
+        assert_eq!(r.status(), 200);
+    }
+    assert_eq!(apps[0].sim.count(Target::Token), 2);
+}

@@ -2,7 +2,8 @@
 //! ([`Shared::get_entry`], [`Shared::put_entry`]), encrypted at rest
 //! ([`codec`]); one upstream budget for all replicas ([`limiter`]); leases
 //! so one replica refreshes a key ([`Shared::try_lease`]); and purges
-//! broadcast on a pub/sub channel ([`Shared::run_purge_listener`]).
+//! broadcast on a pub/sub channel ([`Shared::run_purge_listener`]); and
+//! the upstream access token, encrypted, so replicas do not each fetch one.
 //!
 //! Redis is an optimisation, never a dependency: every operation has a short
 //! timeout, and after a failure Redis is skipped for a second (callers fall
@@ -290,6 +291,41 @@ impl Shared {
             .flatten();
         let plain = self.codec.open(alias.as_bytes(), &value?).ok()?;
         String::from_utf8(plain).ok().map(CacheKey::from)
+    }
+
+    /// Stores `plain` encrypted (when a key is set) under `name` for `ttl`.
+    pub async fn put_sealed(&self, name: &str, plain: &[u8], ttl: Duration) {
+        let key = self.key(&[name]);
+        let value = self.codec.seal(key.as_bytes(), plain);
+        let ms = ttl.as_millis().clamp(1, u64::MAX as u128) as u64;
+        let _ = self
+            .run(|mut c| async move { c.pset_ex::<_, _, ()>(key, value, ms).await })
+            .await;
+    }
+
+    /// What [`Shared::put_sealed`] stored under `name`, if still there.
+    pub async fn get_sealed(&self, name: &str) -> Option<Vec<u8>> {
+        let key = self.key(&[name]);
+        let k = key.clone();
+        let value: Option<Vec<u8>> = self
+            .run(|mut c| async move { c.get(k).await })
+            .await
+            .ok()
+            .flatten();
+        self.codec.open(key.as_bytes(), &value?).ok()
+    }
+
+    /// Deletes what is stored under `name`.
+    pub async fn delete(&self, name: &str) {
+        let key = self.key(&[name]);
+        let _ = self
+            .run(|mut c| async move { c.del::<_, ()>(key).await })
+            .await;
+    }
+
+    /// A name for `text` that does not reveal it.
+    pub fn digest(text: &str) -> String {
+        digest(text)
     }
 
     /// Asks for the lease `name` for `ttl` (`SET NX PX`).

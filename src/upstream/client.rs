@@ -137,6 +137,7 @@ impl UpstreamClient {
     ) -> Result<Self, reqwest::Error> {
         let http = http_client(settings)?;
         let mut limiter = UpstreamLimiter::new(settings.rate, settings.burst);
+        let shared_for_tokens = shared.clone();
         if let Some(shared) = shared {
             limiter = limiter.with_global(crate::shared::limiter::GlobalBudget::new(
                 shared,
@@ -145,7 +146,7 @@ impl UpstreamClient {
             ));
         }
         let limiter = Arc::new(limiter);
-        let tokens = TokenSource::new(
+        let mut tokens = TokenSource::new(
             http.clone(),
             settings.token_url.clone(),
             settings.client_id.clone(),
@@ -154,6 +155,9 @@ impl UpstreamClient {
             limiter.clone(),
             settings.queue_timeout,
         );
+        if let Some(shared) = shared_for_tokens {
+            tokens = tokens.with_shared(shared);
+        }
         Ok(Self {
             http,
             base_url: settings.base_url.clone(),
