@@ -321,6 +321,27 @@ async fn replicas_keep_answering_without_redis_and_use_it_again_when_it_returns(
     assert!(back, "no replica wrote to Redis after it returned");
     assert!(apps[1].state.gateway.upstream().limiter().is_global());
     assert!(!redis.keys("sog:gcra:*").await.is_empty());
+    // The purge listeners resubscribed: a purge on one replica reaches the others.
+    let mut purged = false;
+    for _ in 0..50 {
+        let r = apps[0]
+            .client
+            .delete(format!("{}/admin/cache", apps[0].base))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if apps[2].state.gateway.cache().entries().is_empty() {
+            purged = true;
+            break;
+        }
+    }
+    assert!(
+        purged,
+        "replica 2 never received a purge after Redis returned"
+    );
 }
 
 #[tokio::test]

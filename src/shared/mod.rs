@@ -143,6 +143,7 @@ impl Shared {
             .set_max_delay(Duration::from_millis(500));
         let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
         tracing::info!(url = %settings.url, encrypted = settings.cache_key.is_some(), "sharing cache, rate limit and refreshes through Redis");
+        metrics::gauge!("sog_redis_up").set(1.0);
         if settings.cache_key.is_none() {
             tracing::warn!(
                 "cache entries are stored in Redis UNENCRYPTED (SOG_REDIS_ALLOW_PLAINTEXT)"
