@@ -226,6 +226,10 @@ async fn a_burst_over_three_replicas_stays_within_the_one_budget() {
     assert!(ok < 30, "all {ok} served: the budget was not enforced");
     let sim = &apps[0].sim;
     let peak = sim.max_per_second(Target::Any);
+    eprintln!(
+        "{ok}/30 served in {elapsed:?}; {} upstream calls, at most {peak} in one second",
+        sim.count(Target::Any)
+    );
     assert!(
         peak <= 5 + 5,
         "{peak} upstream calls (tokens included) within one second"
