@@ -153,6 +153,35 @@ pub struct Cli {
     /// File of API keys, one caller a line: name:sha256hex[:scopes]. When set, the two API routes require a key; re-read on SIGHUP.
     #[arg(long, env = "SOG_API_KEYS_FILE")]
     pub api_keys_file: Option<PathBuf>,
+    /// Redis shared by the replicas (redis://[user:password@]host:port[/db] or rediss:// for TLS): second-tier cache, one rate limit, one refresh per key. Off when unset.
+    #[arg(
+        long,
+        env = "SOG_REDIS_URL",
+        hide_env_values = true,
+        conflicts_with = "redis_url_file"
+    )]
+    pub redis_url: Option<String>,
+
+    /// File holding the Redis URL (it may contain a password; the helm chart mounts it).
+    #[arg(long, env = "SOG_REDIS_URL_FILE")]
+    pub redis_url_file: Option<PathBuf>,
+
+    /// Key encrypting cache entries stored in Redis: 32 bytes as 64 hex digits or base64.
+    #[arg(
+        long,
+        env = "SOG_CACHE_KEY",
+        hide_env_values = true,
+        conflicts_with = "cache_key_file"
+    )]
+    pub cache_key: Option<String>,
+
+    /// File holding the cache encryption key (64 hex digits or base64 of 32 bytes).
+    #[arg(long, env = "SOG_CACHE_KEY_FILE")]
+    pub cache_key_file: Option<PathBuf>,
+
+    /// Store cache entries in Redis unencrypted when no cache key is set (otherwise start-up refuses).
+    #[arg(long, env = "SOG_REDIS_ALLOW_PLAINTEXT")]
+    pub redis_allow_plaintext: bool,
 }
 
 /// The regional NTT Com API gateways.
@@ -306,6 +335,10 @@ pub struct UpstreamSettings {
     pub rate: UpstreamRate,
     /// Burst this replica allows.
     pub burst: NonZeroU32,
+    /// The whole deployment's bandwidth (not divided), enforced in Redis when configured.
+    pub global_rate: UpstreamRate,
+    /// The whole deployment's burst, enforced in Redis when configured.
+    pub global_burst: NonZeroU32,
     /// How long a caller waits for budget.
     pub queue_timeout: Duration,
 }
@@ -368,6 +401,95 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Demo mode: start the simulator and point the upstream at it.
     pub demo: bool,
+    /// Redis shared by the replicas, if configured.
+    pub redis: Option<RedisSettings>,
+}
+
+/// A Redis URL: a secret (it may hold a password), shown redacted.
+#[derive(Clone)]
+pub struct RedisUrl(SecretString);
+
+impl RedisUrl {
+    /// Wraps a URL.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(SecretString::from(url.into()))
+    }
+
+    /// The URL with its password (only for connecting).
+    pub fn expose(&self) -> &str {
+        use secrecy::ExposeSecret;
+        self.0.expose_secret()
+    }
+
+    /// The URL with any password replaced by `***`, for logs.
+    pub fn redacted(&self) -> String {
+        match Url::parse(self.expose()) {
+            Ok(mut url) => {
+                if url.password().is_some() {
+                    let _ = url.set_password(Some("***"));
+                }
+                url.to_string()
+            }
+            Err(_) => "(unparsable URL)".into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl std::fmt::Display for RedisUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// The 32-byte key encrypting cache entries in Redis (never printed).
+#[derive(Clone)]
+pub struct CacheKeyBytes(pub [u8; 32]);
+
+impl std::fmt::Debug for CacheKeyBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CacheKeyBytes([redacted])")
+    }
+}
+
+impl FromStr for CacheKeyBytes {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        use base64::Engine as _;
+        let t = s.trim();
+        let bytes = if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+            hex::decode(t).map_err(|_| "not valid hex".to_owned())?
+        } else {
+            base64::engine::general_purpose::STANDARD
+                .decode(t)
+                .map_err(|_| "must be 64 hex digits or base64 of 32 bytes".to_owned())?
+        };
+        let key: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| {
+            format!(
+                "must be 32 bytes (64 hex digits or base64), not {}",
+                b.len()
+            )
+        })?;
+        Ok(CacheKeyBytes(key))
+    }
+}
+
+/// Redis shared by the replicas.
+#[derive(Debug, Clone)]
+pub struct RedisSettings {
+    /// Where it is.
+    pub url: RedisUrl,
+    /// The entry encryption key; `None` only with the explicit plaintext opt-out.
+    pub cache_key: Option<CacheKeyBytes>,
+    /// How long a replica's claim on refreshing one key lasts.
+    pub lease: Duration,
+    /// The prefix of every Redis key the gateway writes.
+    pub prefix: String,
 }
 
 /// The demo credential the built-in simulator accepts.
@@ -521,6 +643,7 @@ impl Config {
         }
         let burst = NonZeroU32::new((cli.upstream_burst.get() / cli.replicas.get()).max(1))
             .unwrap_or(NonZeroU32::MIN);
+        let redis = redis_settings(&cli)?;
 
         Ok(Config {
             server: ServerSettings {
@@ -539,6 +662,8 @@ impl Config {
                 timeout: cli.upstream_timeout,
                 rate: cli.upstream_rate.per_replica(cli.replicas),
                 burst,
+                global_rate: cli.upstream_rate,
+                global_burst: cli.upstream_burst,
                 queue_timeout: cli.upstream_queue_timeout,
             },
             cache: CacheSettings {
@@ -555,6 +680,7 @@ impl Config {
             },
             log_format: cli.log_format,
             demo: cli.demo,
+            redis,
         })
     }
 
@@ -577,6 +703,67 @@ impl Config {
         config.demo = false;
         config
     }
+}
+
+/// Redis settings from the flags: the URL (direct or from a file) and the
+/// cache key, which is required unless plaintext is explicitly allowed.
+fn redis_settings(cli: &Cli) -> Result<Option<RedisSettings>, ConfigError> {
+    let invalid = |s: String| ConfigError::Invalid(s);
+    let read = |path: &PathBuf, what: &str| {
+        std::fs::read_to_string(path)
+            .map(|t| t.trim().to_owned())
+            .map_err(|e| {
+                invalid(format!(
+                    "invalid value for {what}: cannot read {}: {e}",
+                    path.display()
+                ))
+            })
+    };
+    let url = match (&cli.redis_url, &cli.redis_url_file) {
+        (Some(u), _) if !u.trim().is_empty() => u.trim().to_owned(),
+        (_, Some(path)) => read(path, "--redis-url-file / SOG_REDIS_URL_FILE")?,
+        _ => return Ok(None),
+    };
+    let url = RedisUrl::new(url);
+    match Url::parse(url.expose()) {
+        Ok(u) if matches!(u.scheme(), "redis" | "rediss" | "unix" | "redis+unix") => {}
+        _ => {
+            return Err(invalid(format!(
+                "invalid value for --redis-url / SOG_REDIS_URL: {} is not a redis://, rediss:// or unix:// URL",
+                url.redacted()
+            )));
+        }
+    }
+    let key_text = match (&cli.cache_key, &cli.cache_key_file) {
+        (Some(k), _) if !k.trim().is_empty() => Some(("--cache-key / SOG_CACHE_KEY", k.clone())),
+        (_, Some(path)) => Some((
+            "--cache-key-file / SOG_CACHE_KEY_FILE",
+            read(path, "--cache-key-file / SOG_CACHE_KEY_FILE")?,
+        )),
+        _ => None,
+    };
+    let cache_key = match key_text {
+        Some((what, text)) => Some(
+            text.parse::<CacheKeyBytes>()
+                .map_err(|e| invalid(format!("invalid value for {what}: {e}")))?,
+        ),
+        None if cli.redis_allow_plaintext => None,
+        None => {
+            return Err(invalid(
+                "Redis is configured but no cache key is: set --cache-key-file / SOG_CACHE_KEY_FILE \
+                 (or --cache-key / SOG_CACHE_KEY) to 32 bytes as 64 hex digits or base64, so the \
+                 customer data cached in Redis is encrypted; or set SOG_REDIS_ALLOW_PLAINTEXT=true \
+                 to store it unencrypted"
+                    .into(),
+            ));
+        }
+    };
+    Ok(Some(RedisSettings {
+        url,
+        cache_key,
+        lease: Duration::from_secs(5),
+        prefix: "sog:".into(),
+    }))
 }
 
 /// `base` joined with a relative path, whether or not `base` ends in `/`.
@@ -638,5 +825,90 @@ mod tests {
         assert_eq!(parse_bytes("2 GB").unwrap(), 2_000_000_000);
         assert!(parse_bytes("lots").is_err());
         assert!(parse_bytes("0").is_err());
+    }
+}
+
+#[cfg(test)]
+mod redis_tests {
+    use super::*;
+
+    fn with(args: &[&str]) -> Result<Config, ConfigError> {
+        let mut all = vec![
+            "service-order-gateway",
+            "--client-id",
+            "id",
+            "--client-secret",
+            "secret",
+        ];
+        all.extend_from_slice(args);
+        Config::from_args(all)
+    }
+
+    #[test]
+    fn redis_is_off_by_default() {
+        assert!(with(&[]).unwrap().redis.is_none());
+    }
+
+    #[test]
+    fn redis_without_a_key_is_refused_unless_plaintext_is_allowed() {
+        let err = with(&["--redis-url", "redis://:hunter2@127.0.0.1:6379"]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("SOG_CACHE_KEY_FILE") && text.contains("SOG_REDIS_ALLOW_PLAINTEXT"));
+        assert!(!text.contains("hunter2"));
+        let ok = with(&[
+            "--redis-url",
+            "redis://127.0.0.1:6379",
+            "--redis-allow-plaintext",
+        ])
+        .unwrap();
+        assert!(ok.redis.unwrap().cache_key.is_none());
+    }
+
+    #[test]
+    fn keys_parse_from_hex_or_base64_and_are_never_printed() {
+        let hex_key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        let c = with(&[
+            "--redis-url",
+            "rediss://u:hunter2@redis.example:6380/0",
+            "--cache-key",
+            hex_key,
+        ])
+        .unwrap();
+        let redis = c.redis.clone().unwrap();
+        assert_eq!(redis.cache_key.as_ref().unwrap().0[1], 0x11);
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(!debug.contains("aabbccddeeff"), "{debug}");
+        assert_eq!(redis.url.redacted(), "rediss://u:***@redis.example:6380/0");
+        let b64 = "ABEiM0RVZneImaq7zN3u/wARIjNEVWZ3iJmqu8zd7v8=";
+        assert_eq!(
+            b64.parse::<CacheKeyBytes>().unwrap().0,
+            redis.cache_key.unwrap().0
+        );
+        assert!("abcd".parse::<CacheKeyBytes>().is_err());
+        let err = with(&["--redis-url", "redis://h", "--cache-key", "c2hvcnQ="]).unwrap_err();
+        assert!(err.to_string().contains("SOG_CACHE_KEY"), "{err}");
+        let err = with(&["--redis-url", "http://h", "--redis-allow-plaintext"]).unwrap_err();
+        assert!(err.to_string().contains("SOG_REDIS_URL"), "{err}");
+    }
+
+    #[test]
+    fn url_and_key_come_from_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("redis-url");
+        let key = dir.path().join("cache-key");
+        std::fs::write(&url, "redis://:pw@10.0.0.1:6379\n").unwrap();
+        std::fs::write(&key, format!("{}\n", "ab".repeat(32))).unwrap();
+        let c = with(&[
+            "--redis-url-file",
+            url.to_str().unwrap(),
+            "--cache-key-file",
+            key.to_str().unwrap(),
+        ])
+        .unwrap();
+        let redis = c.redis.unwrap();
+        assert_eq!(redis.url.expose(), "redis://:pw@10.0.0.1:6379");
+        assert_eq!(redis.cache_key.unwrap().0, [0xab; 32]);
+        assert_eq!(c.upstream.global_rate.to_string(), "5/s");
     }
 }

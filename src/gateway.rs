@@ -12,6 +12,12 @@
 //!                                          └ error ─ usable entry ▶ stale (upstream-error | rate-limited)
 //!                                                   └ nothing ─────▶ 502/503/504
 //! ```
+//!
+//! With Redis ([`crate::shared`]), a lookup that finds nothing fresh in moka
+//! asks Redis (the second tier) before going on; the flight leader takes a
+//! per-key lease before calling the upstream (a replica that finds the lease
+//! taken waits for the entry to appear in Redis), and writes what it fetched
+//! to both tiers.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +29,7 @@ use crate::cache::{CacheResult, CacheStatus, Entry, Flights, ResponseCache, Stal
 use crate::calendar::BusinessCalendar;
 use crate::clock::SharedClock;
 use crate::resources::ResourceRequest;
+use crate::shared::{LeaseOutcome, PurgeScope, Shared};
 use crate::upstream::{CallContext, Endpoint, UpstreamClient, UpstreamError};
 
 /// What the caller's `Cache-Control` asks of the cache.
@@ -84,6 +91,10 @@ struct Inner {
     /// request for a stale key.
     failed_refreshes:
         std::sync::Mutex<std::collections::HashMap<crate::cache::CacheKey, tokio::time::Instant>>,
+    /// Redis shared with the other replicas, if configured.
+    shared: Option<Arc<Shared>>,
+    /// How long to wait for another replica's refresh of a key.
+    lease_wait: Duration,
 }
 
 /// How long after a failed background refresh of a key no new one starts.
@@ -97,6 +108,19 @@ impl Gateway {
         upstream: Arc<UpstreamClient>,
         clock: SharedClock,
     ) -> Self {
+        Self::with_shared(cache, calendar, upstream, clock, None, Duration::ZERO)
+    }
+
+    /// Assembles the request path with Redis as the second tier; a replica
+    /// waits at most `lease_wait` for another replica's refresh of a key.
+    pub fn with_shared(
+        cache: ResponseCache,
+        calendar: BusinessCalendar,
+        upstream: Arc<UpstreamClient>,
+        clock: SharedClock,
+        shared: Option<Arc<Shared>>,
+        lease_wait: Duration,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 cache,
@@ -106,8 +130,45 @@ impl Gateway {
                 clock,
                 background_deadline: Duration::from_secs(60),
                 failed_refreshes: Default::default(),
+                shared,
+                lease_wait,
             }),
         }
+    }
+
+    /// Redis shared with the other replicas, if configured.
+    pub fn shared(&self) -> Option<&Arc<Shared>> {
+        self.inner.shared.as_ref()
+    }
+
+    /// Purges `scope` here, in Redis and (through pub/sub) on every other
+    /// replica; returns how many entries this replica's moka held.
+    pub async fn purge(&self, scope: PurgeScope) -> usize {
+        let purged = scope.apply(&self.inner.cache).await;
+        if let Some(shared) = &self.inner.shared {
+            if !shared.purge(&scope).await {
+                tracing::warn!("Redis is unreachable: the purge applies to this replica only");
+            }
+        }
+        purged
+    }
+
+    /// The entry for `key` in Redis if it is newer than `than`, copied into moka.
+    async fn second_tier_entry(
+        &self,
+        key: &crate::cache::CacheKey,
+        than: Option<&Arc<Entry>>,
+        now: DateTime<Utc>,
+    ) -> Option<Arc<Entry>> {
+        let shared = self.inner.shared.as_ref()?;
+        let entry = shared.get_entry(key, now).await?;
+        if than.is_some_and(|c| c.fetched_at >= entry.fetched_at) {
+            return None;
+        }
+        metrics::counter!("sog_cache_second_tier_hits_total").increment(1);
+        let entry = Arc::new(entry);
+        self.inner.cache.insert(entry.clone()).await;
+        Some(entry)
     }
 
     /// The cache.
@@ -146,7 +207,13 @@ impl Gateway {
         let now = inner.clock.now();
         let key = request.cache_key();
         let endpoint = request.endpoint();
-        let cached = inner.cache.get(&key, now).await;
+        let mut cached = inner.cache.get(&key, now).await;
+        if cached.as_ref().is_none_or(|e| !e.is_fresh(now)) {
+            // Second tier: another replica may have fetched it (or fresher).
+            if let Some(entry) = self.second_tier_entry(&key, cached.as_ref(), now).await {
+                cached = Some(entry);
+            }
+        }
         if let Some(entry) = &cached {
             entry.touch(now);
         }
@@ -169,11 +236,21 @@ impl Gateway {
         if !self.is_open(endpoint, now) {
             // Never call the details endpoint while it is closed.
             let latest = match request.latest_key() {
-                Some(alias) if acceptable.is_none() => inner
-                    .cache
-                    .get_latest(&alias, now)
-                    .await
-                    .filter(|e| directives.max_age.is_none_or(|max| e.age(now) <= max)),
+                Some(alias) if acceptable.is_none() => {
+                    let mut latest = inner.cache.get_latest(&alias, now).await;
+                    if latest.is_none() {
+                        if let Some(key) = match &inner.shared {
+                            Some(shared) => shared.get_latest(&alias).await,
+                            None => None,
+                        } {
+                            latest = self.second_tier_entry(&key, None, now).await;
+                            if latest.is_some() {
+                                inner.cache.set_latest(alias, key);
+                            }
+                        }
+                    }
+                    latest.filter(|e| directives.max_age.is_none_or(|max| e.age(now) <= max))
+                }
                 _ => None,
             };
             return match acceptable
@@ -284,10 +361,27 @@ impl Gateway {
     ) -> Result<Arc<Entry>, UpstreamError> {
         let inner = &self.inner;
         let endpoint = request.endpoint();
+        let key = request.cache_key();
+        let mut lease = None;
+        if let Some(shared) = &inner.shared {
+            match self.lease_or_wait(shared, request, ctx).await {
+                Ok(entry) => return Ok(entry),
+                Err(held) => lease = held,
+            }
+        }
         let raw = inner
             .upstream
             .get(endpoint, &request.upstream_query(), ctx)
-            .await?;
+            .await;
+        let raw = match raw {
+            Ok(raw) => raw,
+            Err(e) => {
+                if let (Some(shared), Some(lease)) = (&inner.shared, lease) {
+                    shared.release(lease).await;
+                }
+                return Err(e);
+            }
+        };
         let fetched_at = inner.clock.now();
         let body = request.normalise(&raw)?;
         let entry = Arc::new(Entry::new(
@@ -298,10 +392,81 @@ impl Gateway {
             inner.cache.ttl_for(endpoint),
         ));
         inner.cache.insert(entry.clone()).await;
+        if let Some(shared) = &inner.shared {
+            shared.put_entry(&entry, fetched_at).await;
+            if let Some(alias) = request.latest_key() {
+                shared.set_latest(&alias, &key).await;
+            }
+            if let Some(lease) = lease {
+                shared.release(lease).await;
+            }
+        }
         if let Some(alias) = request.latest_key() {
             inner.cache.set_latest(alias, entry.key.clone());
         }
         Ok(entry)
+    }
+
+    /// Before going upstream for `request`: takes the key's lease
+    /// (`Err(Some(lease))`: go), or, while another replica holds it, waits
+    /// for a fresh answer fetched since to appear in Redis (`Ok(entry)`). Gives up waiting
+    /// after the queue timeout and goes upstream anyway (`Err(None)`), as it
+    /// does when Redis is unavailable.
+    async fn lease_or_wait(
+        &self,
+        shared: &Shared,
+        request: &ResourceRequest,
+        ctx: &CallContext,
+    ) -> Result<Arc<Entry>, Option<crate::shared::Lease>> {
+        let key = request.cache_key();
+        let until = ctx
+            .deadline
+            .min(tokio::time::Instant::now() + self.inner.lease_wait);
+        // Only answers fetched since this flight started count (not one a
+        // `no-cache` request is refusing).
+        let started = self.inner.clock.now();
+        let mut waited = false;
+        loop {
+            let lease = match shared.try_key_lease(&key).await {
+                LeaseOutcome::Acquired(lease) => Some(lease),
+                LeaseOutcome::Unavailable => return Err(None),
+                LeaseOutcome::Held => None,
+            };
+            // Another replica may have just stored a fresh answer.
+            let now = self.inner.clock.now();
+            if let Some(entry) = shared
+                .get_entry(&key, now)
+                .await
+                .filter(|e| e.is_fresh(now) && e.fetched_at >= started)
+            {
+                if let Some(lease) = lease {
+                    shared.release(lease).await;
+                }
+                if waited {
+                    metrics::counter!("sog_cache_lease_waits_total", "outcome" => "answered")
+                        .increment(1);
+                }
+                let entry = Arc::new(entry);
+                self.inner.cache.insert(entry.clone()).await;
+                if let Some(alias) = request.latest_key() {
+                    self.inner.cache.set_latest(alias, key.clone());
+                }
+                return Ok(entry);
+            }
+            if lease.is_some() {
+                return Err(lease);
+            }
+            if tokio::time::Instant::now() >= until {
+                metrics::counter!("sog_cache_lease_waits_total", "outcome" => "gave-up")
+                    .increment(1);
+                tracing::info!(
+                    "another replica's refresh of this key is taking long: calling the upstream"
+                );
+                return Err(None);
+            }
+            waited = true;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Runs forever: shortly before the details endpoint closes each
@@ -320,19 +485,49 @@ impl Gateway {
                 .is_some_and(|close| (close - now).to_std().unwrap_or_default() <= lead);
             if closes_soon && done_for != Some(today) {
                 done_for = Some(today);
-                let used_today: Vec<ResourceRequest> = self
+                let mut keys: Vec<crate::cache::CacheKey> = self
                     .inner
                     .cache
                     .entries()
                     .into_iter()
                     .filter(|e| e.endpoint == Endpoint::Details)
                     .filter(|e| BusinessCalendar::today_jst(e.last_used()) == today)
-                    .filter_map(|e| ResourceRequest::from_cache_key(&e.key))
+                    .map(|e| e.key.clone())
+                    .collect();
+                if let Some(shared) = &self.inner.shared {
+                    // One replica refreshes what every replica's callers used today.
+                    shared.record_used(today, &keys).await;
+                    let lease = format!("pre-closing:{today}");
+                    match shared
+                        .try_lease(&lease, Duration::from_secs(6 * 3600))
+                        .await
+                    {
+                        LeaseOutcome::Held => {
+                            tracing::info!("another replica does today's pre-closing refresh");
+                            metrics::counter!("sog_details_prefetch_runs_total", "role" => "left-to-another-replica")
+                                .increment(1);
+                            continue;
+                        }
+                        LeaseOutcome::Acquired(_) => {
+                            // Let the other replicas record their keys.
+                            tokio::time::sleep(Duration::from_secs(2)).await;
+                            keys.extend(shared.used(today).await);
+                            keys.sort();
+                            keys.dedup();
+                        }
+                        LeaseOutcome::Unavailable => {}
+                    }
+                }
+                let used_today: Vec<ResourceRequest> = keys
+                    .iter()
+                    .filter_map(|k| ResourceRequest::from_cache_key(k))
                     .collect();
                 tracing::info!(
                     entries = used_today.len(),
                     "refreshing today's details entries before closing"
                 );
+                metrics::counter!("sog_details_prefetch_runs_total", "role" => "refreshed")
+                    .increment(1);
                 for request in used_today {
                     let ctx = CallContext {
                         request_id: None,

@@ -16,6 +16,7 @@
 //! - [`upstream`]: NTT's HTTP client, the OAuth token, bandwidth control
 //! - [`resources`]: the two resources as typed requests (keys, upstream query, normalisation)
 //! - [`model`]: raw upstream JSON and the normalised types callers see
+//! - [`shared`]: state shared by replicas through Redis (second-tier cache, one budget, leases)
 //!
 //! Around them: [`config`] (flags and environment), [`state`] (what handlers
 //! share), [`auth`] (callers' API keys and scopes), [`reload`] (re-reading
@@ -34,6 +35,7 @@ pub mod gateway;
 pub mod model;
 pub mod reload;
 pub mod resources;
+pub mod shared;
 pub mod simulator;
 pub mod state;
 pub mod telemetry;
@@ -73,6 +75,9 @@ pub enum StartupError {
     /// The HTTP client could not be built.
     #[error("cannot build the upstream HTTP client: {0}")]
     Client(#[from] reqwest::Error),
+    /// The Redis URL could not be used.
+    #[error("invalid value for --redis-url / SOG_REDIS_URL: {0}")]
+    Redis(String),
     /// The demo simulator could not start.
     #[error("cannot start the demo simulator: {0}")]
     Simulator(std::io::Error),
@@ -127,9 +132,27 @@ impl Application {
         if let Some(path) = &config.calendar.holidays_file {
             calendar = calendar.with_holidays_file(calendar::load_holidays_file(path)?);
         }
-        let upstream = Arc::new(UpstreamClient::new(&config.upstream, clock.clone())?);
+        let shared = match &config.redis {
+            Some(redis) => Some(Arc::new(
+                shared::Shared::new(redis.clone(), config.cache.stale_max_age)
+                    .map_err(|e| StartupError::Redis(e.to_string()))?,
+            )),
+            None => None,
+        };
+        let upstream = Arc::new(UpstreamClient::with_shared(
+            &config.upstream,
+            clock.clone(),
+            shared.clone(),
+        )?);
         let cache = ResponseCache::new(config.cache.clone());
-        let gateway = Gateway::new(cache, calendar, upstream.clone(), clock.clone());
+        let gateway = Gateway::with_shared(
+            cache,
+            calendar,
+            upstream.clone(),
+            clock.clone(),
+            shared.clone(),
+            config.upstream.queue_timeout,
+        );
         let api_keys = match &config.server.api_keys_file {
             Some(path) => {
                 let store = auth::ApiKeyStore::open(path)?;
@@ -153,7 +176,7 @@ impl Application {
                 addr: config.server.listen,
                 source,
             })?;
-        let background = vec![
+        let mut background = vec![
             tokio::spawn(reload::on_sighup(api_keys, upstream.clone())),
             tokio::spawn(upstream::token::keep_fresh(upstream, clock)),
             tokio::spawn(
@@ -163,6 +186,11 @@ impl Application {
                     .refresh_before_closing(config.cache.prefetch_lead),
             ),
         ];
+        if let Some(shared) = shared {
+            background.push(tokio::spawn(
+                shared.run_purge_listener(state.gateway.cache().clone()),
+            ));
+        }
         Ok(Application {
             listener,
             state,

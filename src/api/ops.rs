@@ -247,11 +247,12 @@ pub async fn purge_cache(
     if let Err(r) = authorize(&state, &headers, "/admin/cache") {
         return r;
     }
-    let cache = state.gateway.cache();
+    use crate::shared::PurgeScope;
+    let gateway = &state.gateway;
     let purged = match (params.key, params.endpoint) {
-        (Some(key), _) => usize::from(cache.remove(&key).await),
+        (Some(key), _) => gateway.purge(PurgeScope::Key(key)).await,
         (None, Some(name)) => match Endpoint::ALL.iter().find(|e| e.label() == name) {
-            Some(ep) => cache.purge(Some(*ep)).await,
+            Some(ep) => gateway.purge(PurgeScope::Endpoint(*ep)).await,
             None => {
                 return Problem::invalid_query(vec![crate::api::problem::InvalidParam {
                     name: "endpoint".into(),
@@ -261,7 +262,7 @@ pub async fn purge_cache(
                 .into_response();
             }
         },
-        (None, None) => cache.purge(None).await,
+        (None, None) => gateway.purge(PurgeScope::All).await,
     };
     tracing::info!(purged, "cache purged by an admin");
     Json(PurgeReport { purged }).into_response()

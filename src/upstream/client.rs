@@ -128,9 +128,28 @@ pub struct UpstreamClient {
 impl UpstreamClient {
     /// A client for the configured upstream.
     pub fn new(settings: &UpstreamSettings, clock: SharedClock) -> Result<Self, reqwest::Error> {
+        Self::with_shared(settings, clock, None)
+    }
+
+    /// A client whose budget is shared with the other replicas through Redis
+    /// (the global rate and burst), falling back to this replica's share.
+    pub fn with_shared(
+        settings: &UpstreamSettings,
+        clock: SharedClock,
+        shared: Option<Arc<crate::shared::Shared>>,
+    ) -> Result<Self, reqwest::Error> {
         let http = http_client(settings)?;
-        let limiter = Arc::new(UpstreamLimiter::new(settings.rate, settings.burst));
-        let tokens = TokenSource::new(
+        let mut limiter = UpstreamLimiter::new(settings.rate, settings.burst);
+        let shared_for_tokens = shared.clone();
+        if let Some(shared) = shared {
+            limiter = limiter.with_global(crate::shared::limiter::GlobalBudget::new(
+                shared,
+                settings.global_rate,
+                settings.global_burst,
+            ));
+        }
+        let limiter = Arc::new(limiter);
+        let mut tokens = TokenSource::new(
             http.clone(),
             settings.token_url.clone(),
             settings.client_id.clone(),
@@ -139,6 +158,9 @@ impl UpstreamClient {
             limiter.clone(),
             settings.queue_timeout,
         );
+        if let Some(shared) = shared_for_tokens {
+            tokens = tokens.with_shared(shared);
+        }
         Ok(Self {
             http,
             base_url: settings.base_url.clone(),

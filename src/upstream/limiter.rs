@@ -9,6 +9,11 @@
 //! more while the others' requests still reach the upstream. Within one
 //! caller, first come first served. An upstream 429 pauses all calls until
 //! its `Retry-After` (or a backoff when it sends none).
+//!
+//! With Redis ([`GlobalBudget`]), the caller at the head of the local queue
+//! takes budget from Redis (the deployment's whole rate and burst); while
+//! Redis is unreachable the local limiter, built with this replica's share
+//! (`rate / SOG_REPLICAS`), takes over, until Redis answers again.
 
 use std::num::NonZeroU32;
 use std::sync::Mutex;
@@ -20,6 +25,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::time::Instant;
 
 use crate::config::UpstreamRate;
+use crate::shared::limiter::GlobalBudget;
 
 use super::UpstreamError;
 use super::fair_queue::FairQueue;
@@ -42,6 +48,8 @@ pub struct UpstreamLimiter {
     queue: FairQueue,
     waiting: AtomicUsize,
     paused_until: Mutex<Option<Instant>>,
+    /// The deployment-wide budget in Redis, when configured.
+    global: Option<GlobalBudget>,
 }
 
 impl UpstreamLimiter {
@@ -59,7 +67,19 @@ impl UpstreamLimiter {
             queue: FairQueue::new(),
             waiting: AtomicUsize::new(0),
             paused_until: Mutex::new(None),
+            global: None,
         }
+    }
+
+    /// Takes budget from `global` (Redis) first, this limiter being the fallback.
+    pub fn with_global(mut self, global: GlobalBudget) -> Self {
+        self.global = Some(global);
+        self
+    }
+
+    /// Whether calls currently take budget from Redis (false: local limiter).
+    pub fn is_global(&self) -> bool {
+        self.global.as_ref().is_some_and(|g| g.is_available())
     }
 
     /// Takes one unit of budget in the [`ANONYMOUS`] line, waiting at most `max_wait`.
@@ -102,6 +122,23 @@ impl UpstreamLimiter {
                 tokio::time::sleep_until(until).await;
                 continue;
             }
+            if let Some(global) = &self.global {
+                match global.try_take().await {
+                    Ok(None) => return Ok(waited),
+                    Ok(Some(wait)) => {
+                        if Instant::now() + wait > deadline {
+                            return Err(UpstreamError::BudgetExhausted {
+                                retry_after: wait + global.interval() * self.queued() as u32,
+                            });
+                        }
+                        waited = true;
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    // Redis is unreachable: this replica's share, locally.
+                    Err(_) => {}
+                }
+            }
             match self.limiter.check() {
                 Ok(()) => return Ok(waited),
                 Err(not_until) => {
@@ -118,8 +155,16 @@ impl UpstreamLimiter {
         }
     }
 
-    /// Stops all upstream calls for `duration` (after a 429).
+    /// Stops all upstream calls for `duration` (after a 429), on every
+    /// replica when the budget is shared through Redis.
     pub fn pause(&self, duration: Duration) {
+        if let Some(global) = self.global.clone() {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    let _ = global.pause(duration).await;
+                });
+            }
+        }
         let until = Instant::now() + duration;
         let mut paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
         if paused.is_none_or(|p| p < until) {

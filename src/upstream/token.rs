@@ -83,6 +83,10 @@ pub struct TokenSource {
     clock: SharedClock,
     limiter: Arc<UpstreamLimiter>,
     queue_timeout: Duration,
+    /// Redis, to share one token among the replicas.
+    shared: Option<Arc<crate::shared::Shared>>,
+    /// The last token the upstream rejected: never adopted from Redis again.
+    rejected: RwLock<Option<SecretString>>,
 }
 
 impl TokenSource {
@@ -107,6 +111,96 @@ impl TokenSource {
             clock,
             limiter,
             queue_timeout,
+            shared: None,
+            rejected: RwLock::new(None),
+        }
+    }
+
+    /// Shares the token with the other replicas through Redis (encrypted).
+    pub fn with_shared(mut self, shared: Arc<crate::shared::Shared>) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// The Redis name of this credential's token.
+    fn shared_name(&self) -> String {
+        let id = crate::shared::Shared::digest(&format!("{}\n{}", self.url, self.client_id));
+        format!("token:{id}")
+    }
+
+    /// A token another replica stored in Redis that is not yet due for refresh.
+    async fn shared_token(&self, now: DateTime<Utc>) -> Option<AccessToken> {
+        let plain = self
+            .shared
+            .as_ref()?
+            .get_sealed(&self.shared_name())
+            .await?;
+        if plain.len() < 16 {
+            return None;
+        }
+        let ms = |b: &[u8]| {
+            let arr: [u8; 8] = b.try_into().ok()?;
+            DateTime::<Utc>::from_timestamp_millis(i64::from_be_bytes(arr))
+        };
+        let token = AccessToken {
+            expires_at: ms(&plain[0..8])?,
+            refresh_at: ms(&plain[8..16])?,
+            value: SecretString::from(String::from_utf8(plain[16..].to_vec()).ok()?),
+        };
+        let rejected = self.rejected.read().unwrap_or_else(|e| e.into_inner());
+        if rejected
+            .as_ref()
+            .is_some_and(|r| r.expose_secret() == token.value.expose_secret())
+        {
+            return None;
+        }
+        (now < token.refresh_at).then_some(token)
+    }
+
+    /// Stores `token` in Redis until it expires.
+    async fn share(&self, token: &AccessToken) {
+        let Some(shared) = &self.shared else { return };
+        let ttl = (token.expires_at - self.clock.now())
+            .to_std()
+            .unwrap_or_default();
+        if ttl.is_zero() {
+            return;
+        }
+        let mut plain = Vec::with_capacity(16 + token.value.expose_secret().len());
+        plain.extend_from_slice(&token.expires_at.timestamp_millis().to_be_bytes());
+        plain.extend_from_slice(&token.refresh_at.timestamp_millis().to_be_bytes());
+        plain.extend_from_slice(token.value.expose_secret().as_bytes());
+        shared.put_sealed(&self.shared_name(), &plain, ttl).await;
+    }
+
+    /// Fetches a token, or with Redis: adopts one another replica fetched,
+    /// or takes the token lease and fetches (others wait for it).
+    async fn fetch_or_adopt(&self) -> Result<AccessToken, UpstreamError> {
+        let Some(shared) = self.shared.clone() else {
+            return self.fetch().await;
+        };
+        let lease_name = format!("{}:refresh", self.shared_name());
+        let until = tokio::time::Instant::now() + self.queue_timeout;
+        loop {
+            if let Some(token) = self.shared_token(self.clock.now()).await {
+                tracing::debug!("using the access token another replica obtained");
+                return Ok(token);
+            }
+            match shared.try_lease(&lease_name, Duration::from_secs(10)).await {
+                crate::shared::LeaseOutcome::Held if tokio::time::Instant::now() < until => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                outcome => {
+                    let token = self.fetch().await;
+                    if let Ok(token) = &token {
+                        self.share(token).await;
+                    }
+                    if let crate::shared::LeaseOutcome::Acquired(lease) = outcome {
+                        shared.release(lease).await;
+                    }
+                    return token;
+                }
+            }
         }
     }
 
@@ -130,7 +224,7 @@ impl TokenSource {
         if let Some(token) = existing.clone().filter(|t| now < t.refresh_at) {
             return Ok(token);
         }
-        match self.fetch().await {
+        match self.fetch_or_adopt().await {
             Ok(token) => {
                 let token = Arc::new(token);
                 *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(token.clone());
@@ -155,6 +249,23 @@ impl TokenSource {
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
         if current.as_ref().is_some_and(|t| t.same_as(rejected)) {
             *current = None;
+            if let Some(shared) = self.shared.clone() {
+                *self.rejected.write().unwrap_or_else(|e| e.into_inner()) =
+                    Some(rejected.value.clone());
+                // Other replicas must not adopt it either (unless one already replaced it).
+                let name = self.shared_name();
+                let value = rejected.value.clone();
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    runtime.spawn(async move {
+                        let stored = shared.get_sealed(&name).await;
+                        if stored
+                            .is_some_and(|p| p.get(16..) == Some(value.expose_secret().as_bytes()))
+                        {
+                            shared.delete(&name).await;
+                        }
+                    });
+                }
+            }
             tracing::info!("the upstream rejected the access token; it will be replaced");
         }
     }

@@ -22,6 +22,8 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub state: AppState,
     pub simulator: Option<Simulator>,
+    /// The simulator's base URL when another app owns it.
+    pub sim_base: Option<String>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     pub server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -94,6 +96,51 @@ pub async fn spawn_app_with(start: DateTime<Utc>, tweak: impl FnOnce(&mut Config
         clock,
         state,
         simulator: Some(simulator),
+        sim_base: None,
+        shutdown: Some(tx),
+        server: Some(server),
+    };
+    test.wait_for_token().await;
+    test
+}
+
+/// Another gateway (e.g. a replica) in front of `upstream`'s simulator, with
+/// its own clock at `start` and config changed by `tweak`.
+pub async fn spawn_replica(
+    upstream: &TestApp,
+    start: DateTime<Utc>,
+    tweak: impl FnOnce(&mut Config),
+) -> TestApp {
+    let sim_base = upstream
+        .simulator
+        .as_ref()
+        .map(|s| s.base_url())
+        .or_else(|| upstream.sim_base.clone())
+        .expect("the first app owns its simulator");
+    let clock = ManualClock::new(start);
+    let mut config = Config::for_upstream(&sim_base);
+    config.upstream.rate = "1000/s".parse().unwrap();
+    config.upstream.burst = std::num::NonZeroU32::new(100).unwrap();
+    config.upstream.timeout = Duration::from_secs(2);
+    config.server.request_timeout = Duration::from_secs(5);
+    tweak(&mut config);
+    let app = Application::build(config, clock.clone())
+        .await
+        .expect("gateway builds");
+    let base = format!("http://{}", app.local_addr());
+    let state = app.state().clone();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = rx.await;
+    }));
+    let test = TestApp {
+        base,
+        client: reqwest::Client::builder().no_proxy().build().unwrap(),
+        sim: upstream.sim.clone(),
+        clock,
+        state,
+        simulator: None,
+        sim_base: Some(sim_base),
         shutdown: Some(tx),
         server: Some(server),
     };

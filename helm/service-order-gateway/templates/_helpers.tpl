@@ -113,6 +113,9 @@ gets upstreamRate / this number (SOG_REPLICAS).
 {{- fail "redis.cacheKey.enabled=true with the chart's Secret needs redis.cacheKey.value (or redis.existingSecret)" }}
 {{- end }}
 {{- end }}
+{{- if and .Values.redis.enabled (not .Values.redis.cacheKey.enabled) (not .Values.redis.allowPlaintext) }}
+{{- fail "redis.enabled=true needs redis.cacheKey.enabled=true (the gateway encrypts cached customer data in Redis), or redis.allowPlaintext=true to store it unencrypted" }}
+{{- end }}
 {{- range $part := list "admin" "apiKeys" "redis" }}
 {{- $v := index $.Values $part }}
 {{- if and $v.enabled (not $v.existingSecret) (not (include "sog.hasSecret" $)) }}
