@@ -6,6 +6,7 @@
 //! the answer into a response ([`serve`]).
 
 pub mod details;
+pub mod hot_path;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
