@@ -176,6 +176,10 @@ impl ResourceRequest {
                     })
             }
         }?;
+        // The cache keeps these bytes for days: give back the spare capacity
+        // that serialising left (up to half the allocation).
+        let mut json = json;
+        json.shrink_to_fit();
         Ok(Bytes::from(json))
     }
 }

@@ -115,18 +115,12 @@ pub async fn require_api_key(
 
 /// The caller label of a response for logs and metrics: the caller's name,
 /// `anonymous` without authentication.
-pub fn caller_label(response: &Response) -> String {
-    response
-        .extensions()
-        .get::<Caller>()
-        .map(|c| c.name.to_string())
-        .unwrap_or_else(|| {
-            if response.status() == StatusCode::UNAUTHORIZED {
-                "unauthenticated".to_owned()
-            } else {
-                "anonymous".to_owned()
-            }
-        })
+pub fn caller_label(response: &Response) -> std::borrow::Cow<'_, str> {
+    match response.extensions().get::<Caller>() {
+        Some(c) => std::borrow::Cow::Borrowed(&*c.name),
+        None if response.status() == StatusCode::UNAUTHORIZED => "unauthenticated".into(),
+        None => "anonymous".into(),
+    }
 }
 
 #[cfg(test)]

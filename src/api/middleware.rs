@@ -14,8 +14,9 @@ use http::{HeaderName, StatusCode, header};
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 
+use crate::api::hot_path::{self, FastRequestUuid};
 use crate::api::problem::{PROBLEM_JSON, Problem};
 use crate::cache::CacheStatus;
 
@@ -69,16 +70,14 @@ pub fn stack(router: Router) -> Router {
             // Every request gets an id: the caller's x-request-id or a new UUID.
             .layer(SetRequestIdLayer::new(
                 X_REQUEST_ID.clone(),
-                MakeRequestUuid,
+                FastRequestUuid,
             ))
             // ...and the response carries it back.
             .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
-            // One log line and the metrics per request.
-            .layer(middleware::from_fn(access_log))
-            // Every error response is problem+json, whoever produced it.
-            .layer(middleware::from_fn(problem_for_bare_errors))
-            // Oversized URIs and header floods never reach a handler.
-            .layer(middleware::from_fn(guard_limits))
+            // One log line and the metrics per request; every error response
+            // is problem+json, whoever produced it; oversized URIs and header
+            // floods never reach a handler (one middleware, see `edge`).
+            .layer(middleware::from_fn(edge))
             // A panic becomes a 500 problem, not a dropped connection.
             .layer(CatchPanicLayer::custom(
                 |_: Box<dyn std::any::Any + Send>| {
@@ -94,22 +93,34 @@ pub fn stack(router: Router) -> Router {
     )
 }
 
-/// Logs one line per request and records the request metrics.
-async fn access_log(request: Request, next: Next) -> Response {
+/// [`access_log`] around [`problem_for_bare_errors`] around
+/// [`guard_limits`], as one middleware: each `from_fn` layer costs a boxed
+/// future and a clone of the inner service per request, so the three share one.
+async fn edge(request: Request, next: Next) -> Response {
+    access_log(request, |request| {
+        problem_for_bare_errors(request, |request| guard_limits(request, next))
+    })
+    .await
+}
+
+/// Logs one line per request (target `sog::access`, at info) and records
+/// the request metrics. The log line's fields are gathered only when that
+/// level is enabled, and the metric handles are reused ([`hot_path`]), so a
+/// request costs no allocation here when the access log is off.
+async fn access_log<F, Fut>(request: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let started = Instant::now();
-    let method = request.method().clone();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let request_id = request
-        .headers()
-        .get(&X_REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let response = next.run(request).await;
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let logged = tracing::enabled!(target: "sog::access", tracing::Level::INFO).then(|| {
+        (
+            request.method().clone(),
+            request.headers().get(&X_REQUEST_ID).cloned(),
+        )
+    });
+    let response = next(request).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     let cache = response
@@ -118,38 +129,47 @@ async fn access_log(request: Request, next: Next) -> Response {
         .map(|s| s.label())
         .unwrap_or("none");
     let caller = crate::api::auth::caller_label(&response);
-    let route_label = match route.as_str() {
+    let route = route.as_ref().map_or("unmatched", |p| p.as_str());
+    let route_label = match route {
         "/docs" | "/docs/" | "/docs/{*rest}" => "/docs",
         r => r,
+    };
+    hot_path::record_request(route_label, status, cache, &caller, elapsed);
+    if let Some((method, request_id)) = logged {
+        let request_id = request_id
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        tracing::info!(
+            target: "sog::access",
+            %method,
+            route = %route,
+            status,
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            cache,
+            caller = %caller,
+            request_id = %request_id,
+            "request"
+        );
     }
-    .to_owned();
-    metrics::counter!("sog_http_requests_total", "route" => route_label.clone(), "status" => status.to_string(), "cache" => cache, "caller" => caller.clone())
-        .increment(1);
-    metrics::histogram!("sog_http_request_duration_seconds", "route" => route_label)
-        .record(elapsed.as_secs_f64());
-    tracing::info!(
-        target: "sog::access",
-        %method,
-        route = %route,
-        status,
-        latency_ms = elapsed.as_secs_f64() * 1000.0,
-        cache,
-        caller = %caller,
-        request_id = %request_id,
-        "request"
-    );
     response
 }
 
 /// Replaces the body of any error response that is not problem+json yet
 /// (404s, 405s, extractor rejections, limits) with a problem, keeping headers such as `Allow`.
-async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
-    let response = next.run(request).await;
+async fn problem_for_bare_errors<F, Fut>(request: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
+    // A cheap clone (shared bytes): the path is only read for errors.
+    let uri = request.uri().clone();
+    let response = next(request).await;
     let status = response.status();
     if status.as_u16() < 400 {
         return response;
     }
+    let path = uri.path();
     let is_problem = response
         .headers()
         .get(header::CONTENT_TYPE)
@@ -158,7 +178,7 @@ async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, _) = response.into_parts();
-    let problem = Problem::for_status(status, &path).into_response();
+    let problem = Problem::for_status(status, path).into_response();
     let (problem_parts, body) = problem.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     for (name, value) in problem_parts.headers.iter() {
@@ -169,14 +189,14 @@ async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
 
 /// Refuses over-long URIs (414) and header floods (431).
 async fn guard_limits(request: Request, next: Next) -> Response {
-    let path = request.uri().path().chars().take(200).collect::<String>();
+    let path = || request.uri().path().chars().take(200).collect::<String>();
     let uri_len = request
         .uri()
         .path_and_query()
         .map(|p| p.as_str().len())
         .unwrap_or(0);
     if uri_len > MAX_URI_BYTES {
-        let mut p = Problem::for_status(StatusCode::URI_TOO_LONG, &path);
+        let mut p = Problem::for_status(StatusCode::URI_TOO_LONG, &path());
         p.detail = format!(
             "The request URI is {uri_len} bytes; the gateway accepts at most {MAX_URI_BYTES}."
         );
@@ -188,7 +208,7 @@ async fn guard_limits(request: Request, next: Next) -> Response {
         .map(|(n, v)| n.as_str().len() + v.len())
         .sum();
     if headers.len() > MAX_HEADERS || header_bytes > MAX_HEADER_BYTES {
-        let mut p = Problem::for_status(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, &path);
+        let mut p = Problem::for_status(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, &path());
         p.detail = format!(
             "The request has {} headers ({header_bytes} bytes); the gateway accepts at most {MAX_HEADERS} headers and {MAX_HEADER_BYTES} bytes.",
             headers.len()

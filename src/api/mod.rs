@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod details;
+pub mod hot_path;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;

@@ -5,12 +5,16 @@
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 
+use crate::api::hot_path::{header_value, record_lookup};
 use crate::api::problem::Problem;
 use crate::auth::Caller;
+use crate::cache::StaleReason;
 use crate::gateway::{CallerDirectives, ServeError, Served};
 use crate::upstream::{CallContext, Endpoint};
+
+static CACHE_STATUS: HeaderName = HeaderName::from_static("cache-status");
 
 /// Builds the response for an answer.
 pub fn respond(
@@ -40,17 +44,17 @@ pub fn respond(
         Endpoint::Details => "private",
         Endpoint::Orders => "public",
     };
-    if let Ok(v) = HeaderValue::from_str(&format!("{scope}, max-age={fresh_for}")) {
+    if let Some(v) = header_value(format_args!("{scope}, max-age={fresh_for}")) {
         headers.insert(header::CACHE_CONTROL, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&served.status.header_value()) {
-        headers.insert("cache-status", v);
+    if let Some(v) = header_value(format_args!("{}", served.status)) {
+        headers.insert(CACHE_STATUS.clone(), v);
     }
-    let endpoint = entry.endpoint.label();
-    metrics::counter!("sog_cache_lookups_total", "endpoint" => endpoint, "result" => served.status.label()).increment(1);
-    if let Some(reason) = served.status.stale {
-        metrics::counter!("sog_cache_stale_served_total", "endpoint" => endpoint, "reason" => reason.as_str()).increment(1);
-    }
+    record_lookup(
+        entry.endpoint.label(),
+        served.status.label(),
+        served.status.stale.map(StaleReason::as_str),
+    );
     response.extensions_mut().insert(served.status);
     response
 }

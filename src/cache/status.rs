@@ -7,8 +7,6 @@
 //! not forwarded because the details endpoint is closed),
 //! `service-order-gateway; fwd=stale; fwd-status=503; ttl=-20; detail=upstream-error`.
 
-use std::fmt::Write;
-
 /// The cache's name in `Cache-Status`.
 pub const CACHE_NAME: &str = "service-order-gateway";
 
@@ -84,31 +82,7 @@ impl CacheStatus {
 
     /// The header value.
     pub fn header_value(&self) -> String {
-        let mut s = String::with_capacity(64);
-        s.push_str(CACHE_NAME);
-        match self.result {
-            CacheResult::Hit => s.push_str("; hit"),
-            CacheResult::Miss => s.push_str("; fwd=miss"),
-            CacheResult::Request => s.push_str("; fwd=request"),
-            CacheResult::Stale => s.push_str("; fwd=stale"),
-            CacheResult::None => {}
-        }
-        if let Some(status) = self.fwd_status {
-            let _ = write!(s, "; fwd-status={status}");
-        }
-        if self.stored {
-            s.push_str("; stored");
-        }
-        if self.collapsed {
-            s.push_str("; collapsed");
-        }
-        if let Some(ttl) = self.ttl {
-            let _ = write!(s, "; ttl={ttl}");
-        }
-        if let Some(reason) = self.stale {
-            let _ = write!(s, "; detail={}", reason.as_str());
-        }
-        s
+        self.to_string()
     }
 
     /// A low-cardinality label for metrics and logs.
@@ -126,6 +100,36 @@ impl CacheStatus {
             (CacheResult::Stale, _, _) => "expired",
             (CacheResult::None, _, _) => "none",
         }
+    }
+}
+
+/// Writes the header value (without allocating).
+impl std::fmt::Display for CacheStatus {
+    fn fmt(&self, s: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        s.write_str(CACHE_NAME)?;
+        match self.result {
+            CacheResult::Hit => s.write_str("; hit")?,
+            CacheResult::Miss => s.write_str("; fwd=miss")?,
+            CacheResult::Request => s.write_str("; fwd=request")?,
+            CacheResult::Stale => s.write_str("; fwd=stale")?,
+            CacheResult::None => {}
+        }
+        if let Some(status) = self.fwd_status {
+            write!(s, "; fwd-status={status}")?;
+        }
+        if self.stored {
+            s.write_str("; stored")?;
+        }
+        if self.collapsed {
+            s.write_str("; collapsed")?;
+        }
+        if let Some(ttl) = self.ttl {
+            write!(s, "; ttl={ttl}")?;
+        }
+        if let Some(reason) = self.stale {
+            write!(s, "; detail={}", reason.as_str())?;
+        }
+        Ok(())
     }
 }
 
