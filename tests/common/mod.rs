@@ -74,34 +74,8 @@ pub async fn spawn_app_with(start: DateTime<Utc>, tweak: impl FnOnce(&mut Config
     )
     .await
     .expect("simulator starts");
-    let mut config = Config::for_upstream(&simulator.base_url());
-    config.upstream.rate = "1000/s".parse().unwrap();
-    config.upstream.burst = std::num::NonZeroU32::new(100).unwrap();
-    config.upstream.timeout = Duration::from_secs(2);
-    config.server.request_timeout = Duration::from_secs(5);
-    tweak(&mut config);
-    let app = Application::build(config, clock.clone())
-        .await
-        .expect("gateway builds");
-    let base = format!("http://{}", app.local_addr());
-    let state = app.state().clone();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until_stopped(async move {
-        let _ = rx.await;
-    }));
-    let test = TestApp {
-        base,
-        client: reqwest::Client::builder().no_proxy().build().unwrap(),
-        sim: simulator.controls(),
-        clock,
-        state,
-        simulator: Some(simulator),
-        sim_base: None,
-        shutdown: Some(tx),
-        server: Some(server),
-    };
-    test.wait_for_token().await;
-    test
+    let sim = simulator.controls();
+    start_gateway(&simulator.base_url(), clock, sim, Some(simulator), tweak).await
 }
 
 /// Another gateway (e.g. a replica) in front of `upstream`'s simulator, with
@@ -118,7 +92,21 @@ pub async fn spawn_replica(
         .or_else(|| upstream.sim_base.clone())
         .expect("the first app owns its simulator");
     let clock = ManualClock::new(start);
-    let mut config = Config::for_upstream(&sim_base);
+    start_gateway(&sim_base, clock, upstream.sim.clone(), None, tweak).await
+}
+
+/// Builds and starts a gateway in front of the simulator at `sim_base` with
+/// the test defaults (a generous budget, short timeouts) changed by `tweak`,
+/// and waits until it holds a token. `simulator` is owned by the result when
+/// given (the first app); replicas only point at it.
+async fn start_gateway(
+    sim_base: &str,
+    clock: Arc<ManualClock>,
+    sim: SimulatorControls,
+    simulator: Option<Simulator>,
+    tweak: impl FnOnce(&mut Config),
+) -> TestApp {
+    let mut config = Config::for_upstream(sim_base);
     config.upstream.rate = "1000/s".parse().unwrap();
     config.upstream.burst = std::num::NonZeroU32::new(100).unwrap();
     config.upstream.timeout = Duration::from_secs(2);
@@ -133,14 +121,15 @@ pub async fn spawn_replica(
     let server = tokio::spawn(app.run_until_stopped(async move {
         let _ = rx.await;
     }));
+    let sim_base = simulator.is_none().then(|| sim_base.to_owned());
     let test = TestApp {
         base,
         client: reqwest::Client::builder().no_proxy().build().unwrap(),
-        sim: upstream.sim.clone(),
+        sim,
         clock,
         state,
-        simulator: None,
-        sim_base: Some(sim_base),
+        simulator,
+        sim_base,
         shutdown: Some(tx),
         server: Some(server),
     };
