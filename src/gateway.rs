@@ -50,6 +50,15 @@ pub struct Served {
     pub status: CacheStatus,
 }
 
+impl Served {
+    /// A fresh hit on `entry` at `now`.
+    fn hit(entry: Arc<Entry>, now: DateTime<Utc>) -> Served {
+        let mut status = CacheStatus::new(CacheResult::Hit);
+        status.ttl = Some(entry.ttl(now));
+        Served { entry, status }
+    }
+}
+
 /// Why there is no answer.
 #[derive(Debug, Clone)]
 pub enum ServeError {
@@ -196,6 +205,23 @@ impl Gateway {
         endpoint == Endpoint::Orders || self.inner.calendar.is_open(now)
     }
 
+    /// The fresh cached answer for `request` at `now`, found without
+    /// waiting: the [hit lane](crate::api::hit_lane)'s lookup. `None` when
+    /// there is none in this replica's memory (or the lookup would have to
+    /// wait): [`serve`](Self::serve) then decides, as for any request.
+    /// Callers must not use it for requests whose `Cache-Control` asks
+    /// something of the cache.
+    pub fn fresh_hit(&self, request: &ResourceRequest, now: DateTime<Utc>) -> Option<Served> {
+        use futures::FutureExt;
+        let key = request.cache_key();
+        let entry = self.inner.cache.get(&key, now).now_or_never()??;
+        if !entry.is_fresh(now) {
+            return None;
+        }
+        entry.touch(now);
+        Some(Served::hit(entry, now))
+    }
+
     /// Answers one request.
     pub async fn serve(
         &self,
@@ -224,12 +250,7 @@ impl Gateway {
 
         if let Some(entry) = &acceptable {
             if entry.is_fresh(now) && !directives.no_cache {
-                let mut status = CacheStatus::new(CacheResult::Hit);
-                status.ttl = Some(entry.ttl(now));
-                return Ok(Served {
-                    entry: entry.clone(),
-                    status,
-                });
+                return Ok(Served::hit(entry.clone(), now));
             }
         }
 

@@ -223,7 +223,9 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let app = api::router(self.state.clone());
+        let app = axum::ServiceExt::<axum::extract::Request>::into_make_service(api::app(
+            self.state.clone(),
+        ));
         let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
         let signal = async move {
             shutdown.await;

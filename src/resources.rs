@@ -60,6 +60,35 @@ pub enum ResourceRequest {
     Details(DetailsRequest),
 }
 
+/// Appends `date` as `YYYY-MM-DD` (what `NaiveDate`'s `Display` writes,
+/// for the years 0-9999 that validated requests hold).
+fn push_iso_date(out: &mut String, date: NaiveDate) {
+    use chrono::Datelike;
+    let (year, month, day) = (date.year(), date.month(), date.day());
+    if !(0..=9999).contains(&year) {
+        out.push_str(&date.to_string());
+        return;
+    }
+    let digits = [
+        year / 1000,
+        year / 100 % 10,
+        year / 10 % 10,
+        year % 10,
+        -1,
+        (month / 10) as i32,
+        (month % 10) as i32,
+        -1,
+        (day / 10) as i32,
+        (day % 10) as i32,
+    ];
+    for d in digits {
+        out.push(match d {
+            -1 => '-',
+            d => char::from(b'0' + d as u8),
+        });
+    }
+}
+
 /// The one conversion of a date into the form the upstream takes
 /// (`YYYY/MM/DD`, the format its own responses use).
 pub fn upstream_date(date: NaiveDate) -> String {
@@ -80,13 +109,19 @@ impl ResourceRequest {
     pub fn cache_key(&self) -> CacheKey {
         match self {
             ResourceRequest::Orders(o) => {
-                format!("service-orders?serviceName={}", o.service.as_str()).into()
+                let mut key = String::with_capacity(48);
+                key.push_str("service-orders?serviceName=");
+                key.push_str(o.service.as_str());
+                key.into()
             }
             ResourceRequest::Details(d) => {
-                let mut key = format!(
-                    "service-order-details?data_update_date_from={}&data_update_date_to={}",
-                    d.from, d.to
-                );
+                // Built by hand: this runs on every request, and chrono's
+                // date formatting goes character by character.
+                let mut key = String::with_capacity(160);
+                key.push_str("service-order-details?data_update_date_from=");
+                push_iso_date(&mut key, d.from);
+                key.push_str("&data_update_date_to=");
+                push_iso_date(&mut key, d.to);
                 d.push_filters(&mut key);
                 key.into()
             }
@@ -200,5 +235,30 @@ fn classify(e: NormaliseError) -> UpstreamError {
             },
         },
         other => UpstreamError::Undecodable(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_dates_are_written_as_chrono_writes_them() {
+        let mut date = NaiveDate::from_ymd_opt(1899, 12, 25).unwrap();
+        while chrono::Datelike::year(&date) < 2101 {
+            let mut ours = String::new();
+            push_iso_date(&mut ours, date);
+            assert_eq!(ours, date.to_string());
+            date = date.succ_opt().unwrap();
+        }
+        for date in [
+            NaiveDate::MIN,
+            NaiveDate::MAX,
+            NaiveDate::from_ymd_opt(5, 1, 9).unwrap(),
+        ] {
+            let mut ours = String::new();
+            push_iso_date(&mut ours, date);
+            assert_eq!(ours, date.to_string());
+        }
     }
 }

@@ -24,7 +24,7 @@ pub const CHALLENGE_INVALID: &str =
     "Bearer realm=\"service-order-gateway\", error=\"invalid_token\"";
 
 /// The key the request presents, if any: a bearer token, else `x-api-key`.
-fn presented_key(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn presented_key(headers: &HeaderMap) -> Option<&str> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -41,7 +41,7 @@ fn presented_key(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The scope a path needs.
-fn scope_for(path: &str) -> Scope {
+pub(crate) fn scope_for(path: &str) -> Scope {
     if path.ends_with("service-order-details") {
         Scope::Details
     } else {

@@ -39,7 +39,7 @@ pub struct DetailsParams {
     data_update_date_to: Option<String>,
 }
 
-const PATH: &str = "/v1/business-process/service-order-details";
+pub(crate) const PATH: &str = "/v1/business-process/service-order-details";
 
 /// Get service order details (customer data).
 ///

@@ -27,7 +27,7 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// The most request headers accepted.
 pub const MAX_HEADERS: usize = 64;
 
-static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub(crate) static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Wraps the routes that do real work (the API and docs) in the
 /// protective layers: load shedding, a concurrency limit and a timeout.
@@ -121,25 +121,47 @@ where
         )
     });
     let response = next(request).await;
-    let elapsed = started.elapsed();
-    let status = response.status().as_u16();
-    let cache = response
-        .extensions()
-        .get::<CacheStatus>()
-        .map(|s| s.label())
-        .unwrap_or("none");
     let caller = crate::api::auth::caller_label(&response);
     let route = route.as_ref().map_or("unmatched", |p| p.as_str());
+    let status = response.status().as_u16();
+    let cache = response.extensions().get::<CacheStatus>();
+    let (method, request_id) = match &logged {
+        Some((method, id)) => (Some(method), id.as_ref()),
+        None => (None, None),
+    };
+    record_access(
+        route,
+        status,
+        cache,
+        &caller,
+        started.elapsed(),
+        method,
+        request_id,
+    );
+    response
+}
+
+/// Records one answered request: the request metrics, and the access log
+/// line when `method` is given (callers gather the method and request id
+/// only when `sog::access` is enabled at info). Shared by [`access_log`]
+/// and the [`hit_lane`](crate::api::hit_lane).
+pub(crate) fn record_access(
+    route: &str,
+    status: u16,
+    cache: Option<&CacheStatus>,
+    caller: &str,
+    elapsed: Duration,
+    method: Option<&http::Method>,
+    request_id: Option<&http::HeaderValue>,
+) {
+    let cache = cache.map_or("none", |s| s.label());
     let route_label = match route {
         "/docs" | "/docs/" | "/docs/{*rest}" => "/docs",
         r => r,
     };
-    hot_path::record_request(route_label, status, cache, &caller, elapsed);
-    if let Some((method, request_id)) = logged {
-        let request_id = request_id
-            .as_ref()
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
+    hot_path::record_request(route_label, status, cache, caller, elapsed);
+    if let Some(method) = method {
+        let request_id = request_id.and_then(|v| v.to_str().ok()).unwrap_or_default();
         tracing::info!(
             target: "sog::access",
             %method,
@@ -152,7 +174,6 @@ where
             "request"
         );
     }
-    response
 }
 
 /// Replaces the body of any error response that is not problem+json yet

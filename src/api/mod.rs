@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod details;
+pub mod hit_lane;
 pub mod hot_path;
 pub mod middleware;
 pub mod openapi;
@@ -40,7 +41,14 @@ pub(crate) fn router_parts() -> (Router<AppState>, utoipa::openapi::OpenApi, Rou
     (api, doc, ops)
 }
 
-/// The whole HTTP application for `state`.
+/// The whole HTTP application for `state` as served: the [`router`]
+/// behind the [hit lane](hit_lane) for fresh cache hits.
+pub fn app(state: AppState) -> hit_lane::HitLane<Router> {
+    hit_lane::HitLane::new(router(state.clone()), state)
+}
+
+/// The routes and the middleware stack for `state` (every request that is
+/// not a fresh hit).
 pub fn router(state: AppState) -> Router {
     let (api, doc, ops) = router_parts();
     // Only the business routes need a key; docs, health and metrics stay open.

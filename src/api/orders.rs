@@ -24,7 +24,7 @@ pub struct OrdersParams {
     service_name: ServiceName,
 }
 
-const PATH: &str = "/v1/business-process/service-orders";
+pub(crate) const PATH: &str = "/v1/business-process/service-orders";
 
 /// List the service orders of one service.
 ///

@@ -4,6 +4,8 @@
 //! non-alphanumeric ids, invalid dates and `from` after `to` are all 400s
 //! that name every bad parameter at once.
 
+use std::borrow::Cow;
+
 use chrono::{Months, NaiveDate};
 
 use crate::api::problem::{InvalidParam, Problem};
@@ -22,20 +24,20 @@ const DETAILS_PARAMS: &[&str] = &[
     "data_update_date_to",
 ];
 
+/// A query's (name, value) pairs, borrowed from the query unless decoding changed them.
+type Pairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
 /// Splits a raw query into (name, value) pairs, rejecting unknown and repeated names.
-fn pairs(
-    raw: Option<&str>,
-    allowed: &[&str],
-    errors: &mut Vec<InvalidParam>,
-) -> Vec<(String, String)> {
-    let mut seen: Vec<(String, String)> = Vec::new();
+fn pairs<'a>(raw: Option<&'a str>, allowed: &[&str], errors: &mut Vec<InvalidParam>) -> Pairs<'a> {
+    let mut seen: Pairs<'a> = Vec::new();
     let Some(raw) = raw else { return seen };
     for (name, value) in url::form_urlencoded::parse(raw.as_bytes()) {
         if name.is_empty() && value.is_empty() {
             continue;
         }
-        let shown: String = name.chars().take(64).collect();
+        let shown = || name.chars().take(64).collect::<String>();
         if !allowed.contains(&name.as_ref()) {
+            let shown = shown();
             if !errors.iter().any(|e| e.name == shown) {
                 errors.push(InvalidParam {
                     name: shown,
@@ -48,6 +50,7 @@ fn pairs(
             continue;
         }
         if seen.iter().any(|(n, _)| *n == name) {
+            let shown = shown();
             if !errors.iter().any(|e| e.name == shown) {
                 errors.push(InvalidParam {
                     name: shown,
@@ -56,16 +59,16 @@ fn pairs(
             }
             continue;
         }
-        seen.push((name.into_owned(), value.into_owned()));
+        seen.push((name, value));
     }
     seen
 }
 
-fn take<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+fn take<'a>(pairs: &'a Pairs<'_>, name: &str) -> Option<&'a str> {
     pairs
         .iter()
         .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
+        .map(|(_, v)| v.as_ref())
 }
 
 /// Parses a `service-orders` query.
