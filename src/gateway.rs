@@ -52,7 +52,7 @@ pub struct Served {
 
 impl Served {
     /// A fresh hit on `entry` at `now`.
-    fn hit(entry: Arc<Entry>, now: DateTime<Utc>) -> Served {
+    pub fn hit(entry: Arc<Entry>, now: DateTime<Utc>) -> Served {
         let mut status = CacheStatus::new(CacheResult::Hit);
         status.ttl = Some(entry.ttl(now));
         Served { entry, status }

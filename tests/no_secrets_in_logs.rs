@@ -100,11 +100,16 @@ async fn logs_and_responses_never_carry_secrets_or_customer_data() {
         record(out, app.details("webentry_id=SYNTH0001").await).await,
         200
     );
-    // A hit.
-    assert_eq!(
-        record(out, app.details("webentry_id=UN0000000002").await).await,
-        200
-    );
+    // Hits (the second one from the hit lane's memo).
+    for i in 1..=2 {
+        let r = app
+            .get_with(
+                "/v1/business-process/service-order-details?webentry_id=UN0000000002",
+                &[("x-request-id", &format!("lane-hit-{i}"))],
+            )
+            .await;
+        assert_eq!(record(out, r).await, 200);
+    }
 
     // The upstream revokes the token: 401, a new token, a retry.
     app.sim.revoke_tokens();
@@ -226,6 +231,14 @@ async fn logs_and_responses_never_carry_secrets_or_customer_data() {
     assert!(logs.contains("\"status\":200"));
     assert!(logs.contains("\"status\":502"));
     assert!(logs.contains("details-3"), "request ids are logged");
+    for id in ["lane-hit-1", "lane-hit-2"] {
+        let line = logs
+            .lines()
+            .find(|l| l.contains("sog::access") && l.contains(id))
+            .unwrap_or_else(|| panic!("no access line for the hit {id}"));
+        assert!(line.contains("\"cache\":\"hit\""), "{line}");
+        assert!(line.contains("\"status\":200"), "{line}");
+    }
     assert!(logs.contains("rejected the access token"));
     assert!(logs.contains("could not obtain an upstream access token"));
     for line in logs.lines() {

@@ -13,31 +13,41 @@
 //! log line. Everything else, including every error, goes down the full
 //! path untouched, which decides it as usual.
 //!
+//! Each worker thread also remembers its recent hits by raw path and
+//! query (a [`Memo`]), so that a repeated hit skips the query parsing and
+//! the cache lookup too, and reuses the answer's headers within a second.
+//!
 //! What a hit skips: routing, the concurrency limit, load shedding and the
 //! request timeout (a hit neither waits nor holds anything), and the
 //! boxed middleware futures. A panic in the lane still becomes a 500 problem.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use axum::body::Body;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use futures::future::Either;
-use http::{Method, StatusCode, header};
+use http::{HeaderMap, Method, StatusCode, header};
 use tower::Service;
 use tower_http::request_id::MakeRequestId;
 
 use crate::api::hot_path::FastRequestUuid;
+use crate::api::hot_path::record_lookup;
 use crate::api::middleware::{MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES, X_REQUEST_ID};
 use crate::api::problem::Problem;
-use crate::api::serve::respond;
+use crate::api::serve::{answer_headers, respond};
 use crate::api::{auth, details, orders, query};
 use crate::auth::Caller;
-use crate::cache::CacheStatus;
+use crate::cache::{CacheStatus, Entry};
 use crate::calendar::BusinessCalendar;
+use crate::gateway::Served;
 use crate::resources::ResourceRequest;
 use crate::state::AppState;
 
@@ -129,20 +139,38 @@ fn try_hit(state: &AppState, request: &Request) -> Option<Response> {
     };
     let gateway = &state.gateway;
     let now = gateway.clock().now();
-    let resource = if route == orders::PATH {
-        ResourceRequest::Orders(query::parse_orders(uri.query()).ok()?)
+    let epoch = gateway.cache().epoch();
+    let path_and_query = uri.path_and_query().map_or("", |p| p.as_str());
+    let conditional = headers.contains_key(header::IF_NONE_MATCH);
+    let remembered = if conditional {
+        None
     } else {
-        let today = BusinessCalendar::today_jst(now);
-        ResourceRequest::Details(
-            query::parse_details(uri.query())
-                .ok()?
-                .resolve(today)
-                .ok()?,
-        )
+        MEMO.with(|memo| memo.borrow_mut().answer(epoch, path_and_query, now))
     };
-    let served = gateway.fresh_hit(&resource, now)?;
-
-    let mut response = respond(served, headers, now);
+    let mut response = match remembered {
+        Some(response) => response,
+        None => {
+            let resource = if route == orders::PATH {
+                ResourceRequest::Orders(query::parse_orders(uri.query()).ok()?)
+            } else {
+                let today = BusinessCalendar::today_jst(now);
+                ResourceRequest::Details(
+                    query::parse_details(uri.query())
+                        .ok()?
+                        .resolve(today)
+                        .ok()?,
+                )
+            };
+            let served = gateway.fresh_hit(&resource, now)?;
+            if !conditional {
+                MEMO.with(|memo| {
+                    memo.borrow_mut()
+                        .remember(epoch, path_and_query, &served.entry, now)
+                });
+            }
+            respond(served, headers, now)
+        }
+    };
     let request_id = match headers.get(&X_REQUEST_ID) {
         Some(id) => Some(id.clone()),
         None => FastRequestUuid
@@ -169,4 +197,148 @@ fn try_hit(state: &AppState, request: &Request) -> Option<Response> {
         response.extensions_mut().insert(caller);
     }
     Some(response)
+}
+
+/// The most hits one worker thread remembers; it forgets them all when full.
+const MEMO_CAPACITY: usize = 4096;
+
+/// A remembered hit is answered this many times, then looked up again.
+const RELOOKUP_EVERY: u32 = 64;
+
+thread_local! {
+    static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
+}
+
+/// What one worker thread remembers of recent hits: for a raw path and
+/// query, the entry its lookup found and the answer's headers. It is used
+/// only while the cache's [epoch](crate::cache::ResponseCache::epoch) has
+/// not moved (no entry stored or removed since: the same lookup would find
+/// the same entry), while the entry is alive and fresh, and before the next
+/// JST midnight (when a details query without dates starts meaning another
+/// day's range). It holds no entry alive (a `Weak`), and at most
+/// [`MEMO_CAPACITY`] keys per worker thread.
+#[derive(Default)]
+struct Memo {
+    epoch: (u64, u64),
+    hits: HashMap<Box<str>, Remembered, foldhash::fast::RandomState>,
+}
+
+/// One remembered hit.
+struct Remembered {
+    entry: Weak<Entry>,
+    /// The entry's end of freshness or the next JST midnight, whichever is first.
+    until: DateTime<Utc>,
+    /// The answer's headers, built for (`age`, `ttl`).
+    headers: HeaderMap,
+    status: CacheStatus,
+    age: u64,
+    ttl: i64,
+    /// Answers given since the last real lookup.
+    uses: u32,
+}
+
+impl Memo {
+    /// The answer remembered for `path_and_query`, if still valid at `now` in `epoch`.
+    fn answer(
+        &mut self,
+        epoch: (u64, u64),
+        path_and_query: &str,
+        now: DateTime<Utc>,
+    ) -> Option<Response> {
+        if self.epoch != epoch {
+            self.hits.clear();
+            self.epoch = epoch;
+            return None;
+        }
+        let remembered = self.hits.get_mut(path_and_query)?;
+        remembered.uses += 1;
+        if now >= remembered.until || remembered.uses >= RELOOKUP_EVERY {
+            // Every so often a real lookup, so that moka's eviction policy
+            // sees how much this key is used.
+            return None;
+        }
+        let entry = remembered.entry.upgrade()?;
+        entry.touch(now);
+        let (age, ttl) = (entry.age(now), entry.ttl(now));
+        if (age, ttl) != (remembered.age, remembered.ttl) {
+            remembered.status.ttl = Some(ttl);
+            remembered.headers.clear();
+            answer_headers(
+                &entry,
+                &remembered.status,
+                now,
+                true,
+                &mut remembered.headers,
+            );
+            (remembered.age, remembered.ttl) = (age, ttl);
+        }
+        let mut response = Response::new(Body::from(entry.body.clone()));
+        *response.headers_mut() = remembered.headers.clone();
+        record_lookup(entry.endpoint.label(), remembered.status.label(), None);
+        response.extensions_mut().insert(remembered.status);
+        Some(response)
+    }
+
+    /// Remembers the fresh hit `entry` for `path_and_query`, found at `now` in `epoch`.
+    fn remember(
+        &mut self,
+        epoch: (u64, u64),
+        path_and_query: &str,
+        entry: &Arc<Entry>,
+        now: DateTime<Utc>,
+    ) {
+        if self.epoch != epoch {
+            self.hits.clear();
+            self.epoch = epoch;
+        }
+        if self.hits.len() >= MEMO_CAPACITY {
+            self.hits.clear();
+        }
+        let status = Served::hit(entry.clone(), now).status;
+        let mut headers = HeaderMap::with_capacity(8);
+        answer_headers(entry, &status, now, true, &mut headers);
+        self.hits.insert(
+            path_and_query.into(),
+            Remembered {
+                entry: Arc::downgrade(entry),
+                until: entry.fresh_until.min(next_jst_midnight(now)),
+                headers,
+                status,
+                age: entry.age(now),
+                ttl: entry.ttl(now),
+                uses: 0,
+            },
+        );
+    }
+}
+
+/// The first JST midnight after `now`.
+fn next_jst_midnight(now: DateTime<Utc>) -> DateTime<Utc> {
+    const DAY: i64 = 86_400;
+    const JST_OFFSET: i64 = 9 * 3600;
+    let local = now.timestamp() + JST_OFFSET;
+    let midnight = (local.div_euclid(DAY) + 1) * DAY - JST_OFFSET;
+    DateTime::from_timestamp(midnight, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_jst_midnight_is_15_utc() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(
+            next_jst_midnight(at("2026-12-03T14:59:59Z")),
+            at("2026-12-03T15:00:00Z")
+        );
+        assert_eq!(
+            next_jst_midnight(at("2026-12-03T15:00:00Z")),
+            at("2026-12-04T15:00:00Z")
+        );
+        assert_eq!(
+            next_jst_midnight(at("2026-12-03T00:00:00Z")),
+            at("2026-12-03T15:00:00Z")
+        );
+    }
 }

@@ -10,7 +10,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use crate::api::hot_path::{header_value, record_lookup};
 use crate::api::problem::Problem;
 use crate::auth::Caller;
-use crate::cache::StaleReason;
+use crate::cache::{CacheStatus, Entry, StaleReason};
 use crate::gateway::{CallerDirectives, ServeError, Served};
 use crate::upstream::{CallContext, Endpoint};
 
@@ -29,9 +29,28 @@ pub fn respond(
     } else {
         Response::new(Body::from(entry.body.clone()))
     };
-    let fresh_for = entry.ttl(now).max(0);
     let headers = response.headers_mut();
-    if !not_modified {
+    headers.reserve(8);
+    answer_headers(entry, &served.status, now, !not_modified, headers);
+    record_lookup(
+        entry.endpoint.label(),
+        served.status.label(),
+        served.status.stale.map(StaleReason::as_str),
+    );
+    response.extensions_mut().insert(served.status);
+    response
+}
+
+/// The headers of an answer from `entry` at `now`: `Content-Type` (when
+/// there is a body), `ETag`, `Age`, `Cache-Control` and `Cache-Status`.
+pub fn answer_headers(
+    entry: &Entry,
+    status: &CacheStatus,
+    now: chrono::DateTime<chrono::Utc>,
+    with_body: bool,
+    headers: &mut HeaderMap,
+) {
+    if with_body {
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
@@ -44,19 +63,13 @@ pub fn respond(
         Endpoint::Details => "private",
         Endpoint::Orders => "public",
     };
+    let fresh_for = entry.ttl(now).max(0);
     if let Some(v) = header_value(format_args!("{scope}, max-age={fresh_for}")) {
         headers.insert(header::CACHE_CONTROL, v);
     }
-    if let Some(v) = header_value(format_args!("{}", served.status)) {
+    if let Some(v) = header_value(format_args!("{status}")) {
         headers.insert(CACHE_STATUS.clone(), v);
     }
-    record_lookup(
-        entry.endpoint.label(),
-        served.status.label(),
-        served.status.stale.map(StaleReason::as_str),
-    );
-    response.extensions_mut().insert(served.status);
-    response
 }
 
 /// The response for a request that could not be served.
@@ -65,7 +78,7 @@ pub fn respond_error(error: &ServeError, path: &str) -> Response {
 }
 
 /// Whether `If-None-Match` matches `etag` (weak comparison, `*` included).
-fn if_none_match(headers: &HeaderMap, etag: &HeaderValue) -> bool {
+pub(crate) fn if_none_match(headers: &HeaderMap, etag: &HeaderValue) -> bool {
     let Some(value) = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())

@@ -11,7 +11,7 @@ pub mod flight;
 pub mod status;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -119,6 +119,9 @@ impl Entry {
     }
 }
 
+/// Gives each [`ResponseCache`] its id.
+static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(0);
+
 /// The byte-bounded store of entries.
 #[derive(Clone)]
 pub struct ResponseCache {
@@ -126,6 +129,11 @@ pub struct ResponseCache {
     /// Alias key -> the key of the latest entry stored under it (see [`ResponseCache::set_latest`]).
     latest: moka::sync::Cache<CacheKey, CacheKey>,
     settings: CacheSettings,
+    /// Bumped by every insert and removal: what a lookup remembered is
+    /// still what the cache holds while it has not moved (see [`Self::epoch`]).
+    epoch: Arc<AtomicU64>,
+    /// Tells this cache from others in the process (see [`Self::epoch`]).
+    id: u64,
 }
 
 impl std::fmt::Debug for ResponseCache {
@@ -160,6 +168,8 @@ impl ResponseCache {
             store,
             latest,
             settings,
+            epoch: Arc::new(AtomicU64::new(0)),
+            id: NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed),
         }
     }
 
@@ -202,11 +212,23 @@ impl ResponseCache {
     /// Stores an entry, replacing any older one.
     pub async fn insert(&self, entry: Arc<Entry>) {
         self.store.insert(entry.key.clone(), entry).await;
+        self.epoch.fetch_add(1, Ordering::Release);
     }
 
     /// Removes one key; returns whether it was there.
     pub async fn remove(&self, key: &str) -> bool {
-        self.store.remove(key).await.is_some()
+        let removed = self.store.remove(key).await.is_some();
+        self.epoch.fetch_add(1, Ordering::Release);
+        removed
+    }
+
+    /// (this cache's id, a number that changes whenever an entry is stored
+    /// or removed, but not when one is evicted for space or age): while it
+    /// stays the same, a key's lookup finds the entry it found before, if
+    /// that is still alive. The id is unique in the process, so epochs of
+    /// two caches (two gateways in one test) never compare equal.
+    pub fn epoch(&self) -> (u64, u64) {
+        (self.id, self.epoch.load(Ordering::Acquire))
     }
 
     /// Removes every entry of an endpoint (all entries when `None`); returns how many.
@@ -221,6 +243,7 @@ impl ResponseCache {
             self.store.invalidate(key).await;
         }
         self.store.run_pending_tasks().await;
+        self.epoch.fetch_add(1, Ordering::Release);
         victims.len()
     }
 
