@@ -38,9 +38,11 @@ use http::{HeaderMap, Method, StatusCode, header};
 use tower::Service;
 use tower_http::request_id::MakeRequestId;
 
+use crate::api::hot_path::AnswerHandles;
 use crate::api::hot_path::FastRequestUuid;
-use crate::api::hot_path::record_lookup;
-use crate::api::middleware::{MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES, X_REQUEST_ID};
+use crate::api::middleware::{
+    MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES, X_REQUEST_ID, log_access, record_access,
+};
 use crate::api::problem::Problem;
 use crate::api::serve::{answer_headers, respond};
 use crate::api::{auth, details, orders, query};
@@ -142,34 +144,41 @@ fn try_hit(state: &AppState, request: &Request) -> Option<Response> {
     let epoch = gateway.cache().epoch();
     let path_and_query = uri.path_and_query().map_or("", |p| p.as_str());
     let conditional = headers.contains_key(header::IF_NONE_MATCH);
+    let caller_label = caller.as_ref().map_or("anonymous", |c| &*c.name);
     let remembered = if conditional {
         None
     } else {
-        MEMO.with(|memo| memo.borrow_mut().answer(epoch, path_and_query, now))
+        MEMO.with(|memo| {
+            memo.borrow_mut()
+                .answer(epoch, path_and_query, now, route, caller_label, started)
+        })
     };
-    let mut response = match remembered {
-        Some(response) => response,
-        None => {
-            let resource = if route == orders::PATH {
-                ResourceRequest::Orders(query::parse_orders(uri.query()).ok()?)
-            } else {
-                let today = BusinessCalendar::today_jst(now);
-                ResourceRequest::Details(
-                    query::parse_details(uri.query())
-                        .ok()?
-                        .resolve(today)
-                        .ok()?,
-                )
-            };
-            let served = gateway.fresh_hit(&resource, now)?;
-            if !conditional {
-                MEMO.with(|memo| {
-                    memo.borrow_mut()
-                        .remember(epoch, path_and_query, &served.entry, now)
-                });
-            }
-            respond(served, headers, now)
-        }
+    let (mut response, recorded) = match remembered {
+        Some(response) => (response, true),
+        None => (
+            {
+                let resource = if route == orders::PATH {
+                    ResourceRequest::Orders(query::parse_orders(uri.query()).ok()?)
+                } else {
+                    let today = BusinessCalendar::today_jst(now);
+                    ResourceRequest::Details(
+                        query::parse_details(uri.query())
+                            .ok()?
+                            .resolve(today)
+                            .ok()?,
+                    )
+                };
+                let served = gateway.fresh_hit(&resource, now)?;
+                if !conditional {
+                    MEMO.with(|memo| {
+                        memo.borrow_mut()
+                            .remember(epoch, path_and_query, &served.entry, now)
+                    });
+                }
+                respond(served, headers, now)
+            },
+            false,
+        ),
     };
     let request_id = match headers.get(&X_REQUEST_ID) {
         Some(id) => Some(id.clone()),
@@ -183,16 +192,35 @@ fn try_hit(state: &AppState, request: &Request) -> Option<Response> {
             .insert(X_REQUEST_ID.clone(), id.clone());
     }
     let logged = tracing::enabled!(target: "sog::access", tracing::Level::INFO);
-    let caller_label = caller.as_ref().map_or("anonymous", |c| &*c.name);
-    crate::api::middleware::record_access(
-        route,
-        response.status().as_u16(),
-        response.extensions().get::<CacheStatus>(),
-        caller_label,
-        started.elapsed(),
-        logged.then_some(&Method::GET),
-        request_id.as_ref(),
-    );
+    let status = response.status().as_u16();
+    let cache = response.extensions().get::<CacheStatus>();
+    if recorded {
+        if logged {
+            let cache = cache.map_or("none", |s| s.label());
+            let elapsed = started.elapsed();
+            log_access(
+                route,
+                status,
+                cache,
+                caller_label,
+                elapsed,
+                Some(&Method::GET),
+                request_id.as_ref(),
+            );
+        }
+    } else {
+        let elapsed = started.elapsed();
+        let method = logged.then_some(&Method::GET);
+        record_access(
+            route,
+            status,
+            cache,
+            caller_label,
+            elapsed,
+            method,
+            request_id.as_ref(),
+        );
+    }
     if let Some(caller) = caller {
         response.extensions_mut().insert(caller);
     }
@@ -235,15 +263,21 @@ struct Remembered {
     ttl: i64,
     /// Answers given since the last real lookup.
     uses: u32,
+    /// The metric handles for the last caller answered.
+    handles: Option<(Box<str>, AnswerHandles)>,
 }
 
 impl Memo {
     /// The answer remembered for `path_and_query`, if still valid at `now` in `epoch`.
+    /// Records its metrics as `route`'s answer to `caller` started at `started`.
     fn answer(
         &mut self,
         epoch: (u64, u64),
         path_and_query: &str,
         now: DateTime<Utc>,
+        route: &str,
+        caller: &str,
+        started: Instant,
     ) -> Option<Response> {
         if self.epoch != epoch {
             self.hits.clear();
@@ -274,8 +308,20 @@ impl Memo {
         }
         let mut response = Response::new(Body::from(entry.body.clone()));
         *response.headers_mut() = remembered.headers.clone();
-        record_lookup(entry.endpoint.label(), remembered.status.label(), None);
         response.extensions_mut().insert(remembered.status);
+        let handles = match &remembered.handles {
+            Some((for_caller, handles)) if **for_caller == *caller => handles,
+            _ => {
+                let handles = AnswerHandles::new(
+                    route,
+                    entry.endpoint.label(),
+                    remembered.status.label(),
+                    caller,
+                );
+                &remembered.handles.insert((caller.into(), handles)).1
+            }
+        };
+        handles.record(started.elapsed());
         Some(response)
     }
 
@@ -307,6 +353,7 @@ impl Memo {
                 age: entry.age(now),
                 ttl: entry.ttl(now),
                 uses: 0,
+                handles: None,
             },
         );
     }

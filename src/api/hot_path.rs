@@ -88,6 +88,34 @@ pub fn record_lookup(endpoint: &'static str, result: &'static str, stale: Option
     });
 }
 
+/// The metric handles of one kind of answer, held by whoever answers it
+/// often (the [hit lane](crate::api::hit_lane)'s memo): what
+/// [`record_request`] and [`record_lookup`] record, without their lookups.
+#[derive(Clone)]
+pub struct AnswerHandles {
+    duration: Histogram,
+    requests: Counter,
+    lookup: Counter,
+}
+
+impl AnswerHandles {
+    /// The handles of a 200 answer with this cache result, for a caller.
+    pub fn new(route: &str, endpoint: &'static str, cache: &'static str, caller: &str) -> Self {
+        Self {
+            duration: metrics::histogram!("sog_http_request_duration_seconds", "route" => route.to_owned()),
+            requests: metrics::counter!("sog_http_requests_total", "route" => route.to_owned(), "status" => "200", "cache" => cache, "caller" => caller.to_owned()),
+            lookup: metrics::counter!("sog_cache_lookups_total", "endpoint" => endpoint, "result" => cache),
+        }
+    }
+
+    /// Records one answer that took `elapsed`.
+    pub fn record(&self, elapsed: Duration) {
+        self.duration.record(elapsed.as_secs_f64());
+        self.requests.increment(1);
+        self.lookup.increment(1);
+    }
+}
+
 /// A header value formatted on the stack, then copied once into the value
 /// (no temporary `String`). `None` when it is longer than 128 bytes or not
 /// a valid header value.

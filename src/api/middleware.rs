@@ -160,6 +160,19 @@ pub(crate) fn record_access(
         r => r,
     };
     hot_path::record_request(route_label, status, cache, caller, elapsed);
+    log_access(route, status, cache, caller, elapsed, method, request_id);
+}
+
+/// The access log line of [`record_access`], when `method` is given.
+pub(crate) fn log_access(
+    route: &str,
+    status: u16,
+    cache: &str,
+    caller: &str,
+    elapsed: Duration,
+    method: Option<&http::Method>,
+    request_id: Option<&http::HeaderValue>,
+) {
     if let Some(method) = method {
         let request_id = request_id.and_then(|v| v.to_str().ok()).unwrap_or_default();
         tracing::info!(
