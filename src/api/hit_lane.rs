@@ -169,7 +169,7 @@ fn try_hit(state: &AppState, request: &Request) -> Option<Response> {
                     )
                 };
                 let served = gateway.fresh_hit(&resource, now)?;
-                if !conditional {
+                if !conditional && path_and_query.len() <= MEMO_MAX_KEY_BYTES {
                     MEMO.with(|memo| {
                         memo.borrow_mut()
                             .remember(epoch, path_and_query, &served.entry, now)
@@ -229,6 +229,10 @@ fn try_hit(state: &AppState, request: &Request) -> Option<Response> {
 
 /// The most hits one worker thread remembers; it forgets them all when full.
 const MEMO_CAPACITY: usize = 4096;
+
+/// The longest path and query remembered (real ones are under 150 bytes):
+/// bounds the memo to about 3 MiB per worker thread.
+const MEMO_MAX_KEY_BYTES: usize = 256;
 
 /// A remembered hit is answered this many times, then looked up again.
 const RELOOKUP_EVERY: u32 = 64;
