@@ -185,6 +185,7 @@ impl Application {
                     .clone()
                     .refresh_before_closing(config.cache.prefetch_lead),
             ),
+            tokio::spawn(telemetry::upkeep(state.metrics.clone())),
         ];
         if let Some(shared) = shared {
             background.push(tokio::spawn(

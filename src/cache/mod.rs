@@ -10,8 +10,10 @@
 pub mod flight;
 pub mod status;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -20,6 +22,7 @@ use http::HeaderValue;
 use sha2::{Digest, Sha256};
 
 use crate::config::CacheSettings;
+use crate::resources::ResourceRequest;
 use crate::upstream::Endpoint;
 
 pub use flight::Flights;
@@ -36,6 +39,9 @@ pub type CacheKey = Arc<str>;
 /// `bench/run` (scenario 5: about 1,380 B per entry at 100,000 entries), so
 /// that resident memory stays under `cache-max-bytes` plus a fixed base.
 pub const ENTRY_OVERHEAD_BYTES: usize = 1400;
+
+/// Length of an entry's ETag: 12 bytes of SHA-256 in hex, with quotes.
+const ETAG_LEN: usize = 26;
 
 /// One stored answer.
 #[derive(Debug)]
@@ -65,9 +71,22 @@ impl Entry {
         fetched_at: DateTime<Utc>,
         ttl: Duration,
     ) -> Self {
+        // The ETag and the body share one exactly-sized allocation, made
+        // here: the caller's body (often grown by doubling while it was
+        // serialised, next to the request's temporaries) is dropped, so
+        // what the cache keeps for days is one compact block, and cloning
+        // the body or the ETag on a hit shares it (one refcount).
         let digest = Sha256::digest(&body);
-        let etag = HeaderValue::from_str(&format!("\"{}\"", hex::encode(&digest[..12])))
+        let mut block = Vec::with_capacity(ETAG_LEN + body.len());
+        block.push(b'"');
+        block.extend_from_slice(hex::encode(&digest[..12]).as_bytes());
+        block.push(b'"');
+        block.extend_from_slice(&body);
+        drop(body);
+        let block = Bytes::from(block);
+        let etag = HeaderValue::from_maybe_shared(block.slice(..ETAG_LEN))
             .unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
+        let body = block.slice(ETAG_LEN..);
         let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
         Self {
             endpoint,
@@ -123,9 +142,27 @@ impl Entry {
 #[derive(Clone)]
 pub struct ResponseCache {
     store: moka::future::Cache<CacheKey, Arc<Entry>>,
-    /// Alias key -> the key of the latest entry stored under it (see [`ResponseCache::set_latest`]).
-    latest: moka::sync::Cache<CacheKey, CacheKey>,
+    /// The latest-answer aliases (see [`ResponseCache::set_latest`]).
+    latest: Arc<Mutex<Aliases>>,
     settings: CacheSettings,
+}
+
+/// Alias -> the key of the latest entry stored for it, held as a keyed
+/// hash of the alias and a second reference to the entry's own key: about
+/// 40 bytes per alias instead of a copy of the alias and a second moka
+/// cache's nodes (about 450 bytes). A hash can collide: [`ResponseCache::get_latest`]
+/// only answers with a key whose own alias is the one asked for, so a
+/// collision can lose an alias, never serve another query's answer.
+#[derive(Default)]
+struct Aliases {
+    hasher: RandomState,
+    map: HashMap<u64, CacheKey>,
+}
+
+impl Aliases {
+    fn hash(&self, alias: &str) -> u64 {
+        self.hasher.hash_one(alias)
+    }
 }
 
 impl std::fmt::Debug for ResponseCache {
@@ -152,26 +189,45 @@ impl ResponseCache {
                 }
             })
             .build();
-        let latest = moka::sync::Cache::builder()
-            .max_capacity(100_000)
-            .time_to_live(settings.stale_max_age)
-            .build();
         Self {
             store,
-            latest,
+            latest: Default::default(),
             settings,
         }
     }
 
-    /// Records that `key` holds the latest answer for `alias` (e.g. a
-    /// details query without dates, whose key changes every day).
+    fn aliases(&self) -> std::sync::MutexGuard<'_, Aliases> {
+        self.latest.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records that `key` holds the latest answer for `alias`: a details
+    /// query without dates (whose key changes every day), `alias` being
+    /// its [`ResourceRequest::latest_key`] and `key` its cache key.
+    ///
+    /// Aliases whose entry has left the cache are dropped once they
+    /// outnumber the entries, so they never cost more than the entries
+    /// they point to (whose weight includes them).
     pub fn set_latest(&self, alias: CacheKey, key: CacheKey) {
-        self.latest.insert(alias, key);
+        let mut aliases = self.aliases();
+        let hash = aliases.hash(&alias);
+        aliases.map.insert(hash, key);
+        let live = usize::try_from(self.store.entry_count()).unwrap_or(usize::MAX);
+        if aliases.map.len() > live.saturating_mul(2).saturating_add(1024) {
+            aliases.map.retain(|_, key| self.store.contains_key(key));
+        }
     }
 
     /// The latest entry recorded for `alias`, if still stored and usable at `now`.
     pub async fn get_latest(&self, alias: &str, now: DateTime<Utc>) -> Option<Arc<Entry>> {
-        let key = self.latest.get(alias)?;
+        let key = {
+            let aliases = self.aliases();
+            aliases.map.get(&aliases.hash(alias))?.clone()
+        };
+        // Another alias with the same hash may have replaced it.
+        let own_alias = ResourceRequest::latest_alias_of_key(&key)?;
+        if *own_alias != *alias {
+            return None;
+        }
         self.get(&key, now).await
     }
 
@@ -221,6 +277,9 @@ impl ResponseCache {
             self.store.invalidate(key).await;
         }
         self.store.run_pending_tasks().await;
+        self.aliases()
+            .map
+            .retain(|_, key| self.store.contains_key(key));
         victims.len()
     }
 
