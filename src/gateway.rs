@@ -545,6 +545,18 @@ impl Gateway {
         }
     }
 
+    /// Runs forever: every 10 minutes, frees the cache's entries older than
+    /// `stale-max-age` ([`ResponseCache::sweep`]).
+    pub async fn sweep_forever(self) {
+        loop {
+            tokio::time::sleep(Duration::from_secs(600)).await;
+            let swept = self.inner.cache.sweep(self.inner.clock.now()).await;
+            if swept > 0 {
+                tracing::info!(entries = swept, "freed entries older than stale-max-age");
+            }
+        }
+    }
+
     /// Starts one background refresh of `request` unless one is running.
     pub fn refresh_in_background(&self, request: ResourceRequest) {
         let key = request.cache_key();

@@ -186,6 +186,7 @@ impl Application {
                     .refresh_before_closing(config.cache.prefetch_lead),
             ),
             tokio::spawn(telemetry::upkeep(state.metrics.clone())),
+            tokio::spawn(state.gateway.clone().sweep_forever()),
         ];
         if let Some(shared) = shared {
             background.push(tokio::spawn(

@@ -23,11 +23,12 @@ pub fn respond(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Response {
     let entry = &served.entry;
-    let not_modified = if_none_match(request_headers, &entry.etag);
+    let etag = entry.etag();
+    let not_modified = if_none_match(request_headers, &etag);
     let mut response = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        Response::new(Body::from(entry.body.clone()))
+        Response::new(Body::from(entry.body_bytes()))
     };
     let fresh_for = entry.ttl(now).max(0);
     let headers = response.headers_mut();
@@ -37,7 +38,7 @@ pub fn respond(
             HeaderValue::from_static("application/json"),
         );
     }
-    headers.insert(header::ETAG, entry.etag.clone());
+    headers.insert(header::ETAG, etag);
     headers.insert(header::AGE, HeaderValue::from(entry.age(now)));
     let scope = match entry.endpoint {
         // Customer data: shared caches must not keep it.

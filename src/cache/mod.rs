@@ -4,8 +4,11 @@
 //! RFC 9211 `Cache-Status` vocabulary ([`status`]).
 //!
 //! Freshness is judged with the gateway's [`Clock`](crate::clock::Clock), not
-//! moka's, so tests can move time. moka only bounds the memory (a weigher)
-//! and drops entries older than `stale-max-age` as a backstop.
+//! moka's, so tests can move time. moka only bounds the memory (a weigher);
+//! [`ResponseCache::sweep`] (every 10 minutes, see
+//! [`Gateway::sweep_forever`](crate::gateway::Gateway::sweep_forever)) frees
+//! entries older than `stale-max-age`, which can no longer be served. (A
+//! moka `time_to_live` would do it too, but costs a node per entry.)
 
 pub mod flight;
 pub mod status;
@@ -50,10 +53,10 @@ pub struct Entry {
     pub endpoint: Endpoint,
     /// Its key.
     pub key: CacheKey,
-    /// The normalised JSON, exactly as served.
-    pub body: Bytes,
-    /// Strong validator derived from the body, with quotes.
-    pub etag: HeaderValue,
+    /// The ETag (a strong validator derived from the body, with quotes)
+    /// followed by the normalised JSON exactly as served, in one
+    /// exactly-sized allocation (see [`Entry::body`] and [`Entry::etag`]).
+    block: Bytes,
     /// When the upstream produced it.
     pub fetched_at: DateTime<Utc>,
     /// Until when it is fresh.
@@ -72,33 +75,46 @@ impl Entry {
         ttl: Duration,
     ) -> Self {
         // The ETag and the body share one exactly-sized allocation, made
-        // here: the caller's body (often grown by doubling while it was
-        // serialised, next to the request's temporaries) is dropped, so
-        // what the cache keeps for days is one compact block, and cloning
-        // the body or the ETag on a hit shares it (one refcount).
+        // here: the caller's body (often grown while it was serialised,
+        // next to the request's temporaries) is dropped, so what the cache
+        // keeps for days is one compact block, and serving the body or the
+        // ETag shares it (a refcount).
         let digest = Sha256::digest(&body);
+        let mut hex = [0u8; 24];
+        let _ = hex::encode_to_slice(&digest[..12], &mut hex);
         let mut block = Vec::with_capacity(ETAG_LEN + body.len());
         block.push(b'"');
-        block.extend_from_slice(hex::encode(&digest[..12]).as_bytes());
+        block.extend_from_slice(&hex);
         block.push(b'"');
         block.extend_from_slice(&body);
         drop(body);
-        let block = Bytes::from(block);
-        let etag = HeaderValue::from_maybe_shared(block.slice(..ETAG_LEN))
-            .unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
-        let body = block.slice(ETAG_LEN..);
         let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
         Self {
             endpoint,
             key,
-            body,
-            etag,
+            block: Bytes::from(block),
             fetched_at,
             fresh_until: fetched_at
                 .checked_add_signed(ttl)
                 .unwrap_or(DateTime::<Utc>::MAX_UTC),
             last_used: AtomicI64::new(fetched_at.timestamp()),
         }
+    }
+
+    /// The normalised JSON, exactly as served.
+    pub fn body(&self) -> &[u8] {
+        &self.block[ETAG_LEN..]
+    }
+
+    /// The body as shared bytes for a response (no copy).
+    pub fn body_bytes(&self) -> Bytes {
+        self.block.slice(ETAG_LEN..)
+    }
+
+    /// Strong validator derived from the body, with quotes (no copy).
+    pub fn etag(&self) -> HeaderValue {
+        HeaderValue::from_maybe_shared(self.block.slice(..ETAG_LEN))
+            .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
     }
 
     /// Seconds since the upstream produced it (never negative).
@@ -134,7 +150,7 @@ impl Entry {
 
     /// The bytes it is charged in the cache's budget.
     pub fn weight(&self) -> usize {
-        self.key.len() + self.body.len() + ENTRY_OVERHEAD_BYTES
+        self.key.len() + self.body().len() + ENTRY_OVERHEAD_BYTES
     }
 }
 
@@ -180,8 +196,6 @@ impl ResponseCache {
         let store = moka::future::Cache::builder()
             .max_capacity(settings.max_bytes)
             .weigher(|_key: &CacheKey, entry: &Arc<Entry>| u32::try_from(entry.weight()).unwrap_or(u32::MAX))
-            // A backstop: our clock decides staleness, moka just frees memory eventually.
-            .time_to_live(settings.stale_max_age + Duration::from_secs(3600))
             .eviction_listener(|_key, _value, cause| {
                 if cause.was_evicted() {
                     metrics::counter!("sog_cache_evictions_total", "cause" => format!("{cause:?}").to_lowercase())
@@ -281,6 +295,27 @@ impl ResponseCache {
             .map
             .retain(|_, key| self.store.contains_key(key));
         victims.len()
+    }
+
+    /// Frees the entries older than `stale-max-age` at `now` (never served
+    /// again) and the aliases left without an entry; returns how many entries.
+    pub async fn sweep(&self, now: DateTime<Utc>) -> usize {
+        let max = chrono::Duration::from_std(self.settings.stale_max_age)
+            .unwrap_or(chrono::Duration::MAX);
+        let old: Vec<CacheKey> = self
+            .store
+            .iter()
+            .filter(|(_, e)| now - e.fetched_at > max)
+            .map(|(k, _)| (*k).clone())
+            .collect();
+        for key in &old {
+            self.store.invalidate(key).await;
+        }
+        self.store.run_pending_tasks().await;
+        self.aliases()
+            .map
+            .retain(|_, key| self.store.contains_key(key));
+        old.len()
     }
 
     /// A snapshot of all entries (for the admin API and the pre-closing refresh).
