@@ -384,14 +384,10 @@ impl Gateway {
         };
         let fetched_at = inner.clock.now();
         let body = request.normalise(&raw)?;
-        let entry = Arc::new(Entry::new(
-            endpoint,
-            request.cache_key(),
-            body,
-            fetched_at,
-            inner.cache.ttl_for(endpoint),
-        ));
-        inner.cache.insert(entry.clone()).await;
+        let entry = inner
+            .cache
+            .store_new(endpoint, &key, body, fetched_at)
+            .await;
         if let Some(shared) = &inner.shared {
             shared.put_entry(&entry, fetched_at).await;
             if let Some(alias) = request.latest_key() {

@@ -12,6 +12,7 @@
 
 pub mod flight;
 pub mod status;
+mod writer;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -37,11 +38,19 @@ pub use status::{CacheResult, CacheStatus, StaleReason};
 pub type CacheKey = Arc<str>;
 
 /// Bytes of bookkeeping counted per entry besides key and body: what an
-/// entry really costs in resident memory beyond them (moka's nodes, the
-/// entry, the latest-answer alias, allocator overhead), measured by
-/// `bench/run` (scenario 5: about 1,380 B per entry at 100,000 entries), so
-/// that resident memory stays under `cache-max-bytes` plus a fixed base.
-pub const ENTRY_OVERHEAD_BYTES: usize = 1400;
+/// entry really costs in resident memory beyond them, so that resident
+/// memory stays under `cache-max-bytes` plus a fixed base.
+///
+/// Measured: `examples/cache_memory` (the cache alone, 100,000 entries)
+/// finds about 560 B per entry beyond key and body: moka's nodes and hash
+/// table (~330 B), the `Entry` and the block header (~200 B), the latest
+/// alias (~35 B). The running server (`BENCH_ONLY=memory bench/run`,
+/// scenario 5: RSS growth per entry minus the body, 10,000 to 100,000
+/// entries) adds the allocator's fragmentation, from the request path's
+/// temporaries freed between the long-lived allocations: 810-1,000 B per
+/// entry beyond key and body, plus about 6 MB that does not grow with the
+/// entries (connection buffers, pools). 1,000 is the top of that range.
+pub const ENTRY_OVERHEAD_BYTES: usize = 1000;
 
 /// Length of an entry's ETag: 12 bytes of SHA-256 in hex, with quotes.
 const ETAG_LEN: usize = 26;
@@ -161,6 +170,8 @@ pub struct ResponseCache {
     /// The latest-answer aliases (see [`ResponseCache::set_latest`]).
     latest: Arc<Mutex<Aliases>>,
     settings: CacheSettings,
+    /// Makes the entries' long-lived allocations ([`writer`]).
+    writer: writer::Writer,
 }
 
 /// Alias -> the key of the latest entry stored for it, held as a keyed
@@ -207,6 +218,7 @@ impl ResponseCache {
             store,
             latest: Default::default(),
             settings,
+            writer: writer::Writer::start(),
         }
     }
 
@@ -271,7 +283,44 @@ impl ResponseCache {
 
     /// Stores an entry, replacing any older one.
     pub async fn insert(&self, entry: Arc<Entry>) {
-        self.store.insert(entry.key.clone(), entry).await;
+        let store = self.store.clone();
+        let job_entry = entry.clone();
+        let job =
+            move || futures::executor::block_on(store.insert(job_entry.key.clone(), job_entry));
+        if self.writer.run(job).await.is_none() {
+            self.store.insert(entry.key.clone(), entry).await;
+        }
+    }
+
+    /// Makes the entry for an answer to `key` fetched at `fetched_at` (fresh
+    /// for the endpoint's TTL) and stores it, replacing any older one.
+    /// Its key, body and moka's nodes are allocated on the cache's writer
+    /// thread, packed away from the request path's temporaries ([`writer`]).
+    pub async fn store_new(
+        &self,
+        endpoint: Endpoint,
+        key: &CacheKey,
+        body: Bytes,
+        fetched_at: DateTime<Utc>,
+    ) -> Arc<Entry> {
+        let ttl = self.ttl_for(endpoint);
+        let store = self.store.clone();
+        let (job_key, job_body) = (key.clone(), body.clone());
+        let job = move || {
+            // Copied here, so that the key lives in the writer's arena too.
+            let key = CacheKey::from(&*job_key);
+            let entry = Arc::new(Entry::new(endpoint, key, job_body, fetched_at, ttl));
+            futures::executor::block_on(store.insert(entry.key.clone(), entry.clone()));
+            entry
+        };
+        match self.writer.run(job).await {
+            Some(entry) => entry,
+            None => {
+                let entry = Arc::new(Entry::new(endpoint, key.clone(), body, fetched_at, ttl));
+                self.store.insert(entry.key.clone(), entry.clone()).await;
+                entry
+            }
+        }
     }
 
     /// Removes one key; returns whether it was there.
