@@ -43,13 +43,14 @@ pub type CacheKey = Arc<str>;
 ///
 /// Measured: `examples/cache_memory` (the cache alone, 100,000 entries)
 /// finds about 560 B per entry beyond key and body: moka's nodes and hash
-/// table (~330 B), the `Entry` and the block header (~200 B), the latest
-/// alias (~35 B). The running server (`BENCH_ONLY=memory bench/run`,
-/// scenario 5: RSS growth per entry minus the body, 10,000 to 100,000
-/// entries) adds the allocator's fragmentation, from the request path's
-/// temporaries freed between the long-lived allocations: 810-1,000 B per
-/// entry beyond key and body, plus about 6 MB that does not grow with the
-/// entries (connection buffers, pools). 1,000 is the top of that range.
+/// table (~330 B), the `Entry` (~110 B), the body block's header and the
+/// ETag in it (~80 B), the latest alias (~35 B). The running server
+/// (`BENCH_ONLY=memory bench/run`, scenario 5: RSS growth per entry minus
+/// the body) finds 670 B beyond key and body at 100,000 entries, a fixed
+/// base of ~10 MB included. Under eviction the cache's arena also keeps the
+/// holes of evicted entries (glibc `malloc_stats` after 300,000 keys
+/// through a 64 MiB bound: 62 MB, of which 5 MB free); 1,000 covers that
+/// with a margin.
 pub const ENTRY_OVERHEAD_BYTES: usize = 1000;
 
 /// Length of an entry's ETag: 12 bytes of SHA-256 in hex, with quotes.
