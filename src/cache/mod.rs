@@ -384,3 +384,113 @@ impl ResponseCache {
         (self.store.entry_count(), self.store.weighted_size())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::{DetailsRequest, ResourceRequest};
+    use chrono::NaiveDate;
+
+    fn cache() -> ResponseCache {
+        ResponseCache::new(CacheSettings {
+            max_bytes: 1 << 30,
+            orders_ttl: Duration::from_secs(60),
+            details_ttl: Duration::from_secs(300),
+            stale_max_age: Duration::from_secs(86_400),
+            prefetch_lead: Duration::from_secs(600),
+        })
+    }
+
+    fn details(id: &str) -> ResourceRequest {
+        ResourceRequest::Details(DetailsRequest {
+            webentry_id: Some(id.into()),
+            n_no: None,
+            v_no: None,
+            from: NaiveDate::from_ymd_opt(2026, 11, 3).unwrap(),
+            to: NaiveDate::from_ymd_opt(2026, 12, 3).unwrap(),
+            default_range: true,
+        })
+    }
+
+    #[test]
+    fn the_etag_and_the_body_share_one_block() {
+        let body = Bytes::from_static(b"{\"a\":1}");
+        let e = Entry::new(
+            Endpoint::Details,
+            "k".into(),
+            body.clone(),
+            Utc::now(),
+            Duration::from_secs(1),
+        );
+        assert_eq!(e.body(), &body[..]);
+        assert_eq!(e.body_bytes(), body);
+        let etag = e.etag();
+        let etag = etag.to_str().unwrap();
+        assert_eq!(etag.len(), ETAG_LEN);
+        assert!(etag.starts_with('"') && etag.ends_with('"'));
+        assert!(etag[1..25].bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(e.weight(), 1 + body.len() + ENTRY_OVERHEAD_BYTES);
+    }
+
+    #[tokio::test]
+    async fn an_alias_answers_only_with_an_entry_for_its_own_filters() {
+        let cache = cache();
+        let now = Utc::now();
+        let (a, b) = (details("A1"), details("B2"));
+        let entry = cache
+            .store_new(
+                Endpoint::Details,
+                &a.cache_key(),
+                Bytes::from_static(b"[]"),
+                now,
+            )
+            .await;
+        cache.set_latest(a.latest_key().unwrap(), entry.key.clone());
+        let got = cache.get_latest(&a.latest_key().unwrap(), now).await;
+        assert_eq!(got.unwrap().key, a.cache_key());
+        // An alias recorded against another query's key (as a hash
+        // collision would) is not answered.
+        cache.set_latest(b.latest_key().unwrap(), a.cache_key());
+        assert!(
+            cache
+                .get_latest(&b.latest_key().unwrap(), now)
+                .await
+                .is_none()
+        );
+        assert!(
+            cache
+                .get_latest("service-order-details?latest&webentry_id=C3", now)
+                .await
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_sweep_frees_entries_older_than_stale_max_age_and_their_aliases() {
+        let cache = cache();
+        let then = Utc::now() - chrono::Duration::days(2);
+        let now = Utc::now();
+        let (old, new) = (details("OLD1"), details("NEW1"));
+        for (request, at) in [(&old, then), (&new, now)] {
+            let entry = cache
+                .store_new(
+                    Endpoint::Details,
+                    &request.cache_key(),
+                    Bytes::from_static(b"[]"),
+                    at,
+                )
+                .await;
+            cache.set_latest(request.latest_key().unwrap(), entry.key.clone());
+        }
+        assert_eq!(cache.sweep(now).await, 1);
+        assert_eq!(cache.usage().await.0, 1);
+        assert!(cache.get(&new.cache_key(), now).await.is_some());
+        assert!(
+            cache
+                .get_latest(&new.latest_key().unwrap(), now)
+                .await
+                .is_some()
+        );
+        assert_eq!(cache.aliases().map.len(), 1);
+    }
+}
