@@ -47,11 +47,12 @@ pub type CacheKey = Arc<str>;
 /// ETag in it (~80 B), the latest alias (~35 B). The running server
 /// (`BENCH_ONLY=memory bench/run`, scenario 5: RSS growth per entry minus
 /// the body) finds 670 B beyond key and body at 100,000 entries, a fixed
-/// base of ~10 MB included. Under eviction the cache's arena also keeps the
-/// holes of evicted entries (glibc `malloc_stats` after 300,000 keys
-/// through a 64 MiB bound: 62 MB, of which 5 MB free); 1,000 covers that
-/// with a margin.
-pub const ENTRY_OVERHEAD_BYTES: usize = 1000;
+/// base of ~10 MB included. Under eviction the cache's arena (see
+/// [`writer`]) also keeps the holes of evicted entries: glibc
+/// `malloc_stats` after 300,000 keys through a 64 MiB bound, 62.2 MB for
+/// 20,410 entries (760 B each beyond key and body); after 250,000 keys
+/// through 256 MiB, 242.8 MB for 81,605 entries (690 B). 800 covers both.
+pub const ENTRY_OVERHEAD_BYTES: usize = 800;
 
 /// Length of an entry's ETag: 12 bytes of SHA-256 in hex, with quotes.
 const ETAG_LEN: usize = 26;
