@@ -405,14 +405,10 @@ impl Gateway {
         };
         let fetched_at = inner.clock.now();
         let body = request.normalise(&raw)?;
-        let entry = Arc::new(Entry::new(
-            endpoint,
-            request.cache_key(),
-            body,
-            fetched_at,
-            inner.cache.ttl_for(endpoint),
-        ));
-        inner.cache.insert(entry.clone()).await;
+        let entry = inner
+            .cache
+            .store_new(endpoint, &key, body, fetched_at)
+            .await;
         if let Some(shared) = &inner.shared {
             shared.put_entry(&entry, fetched_at).await;
             if let Some(alias) = request.latest_key() {
@@ -563,6 +559,18 @@ impl Gateway {
                 }
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    /// Runs forever: every 10 minutes, frees the cache's entries older than
+    /// `stale-max-age` ([`ResponseCache::sweep`]).
+    pub async fn sweep_forever(self) {
+        loop {
+            tokio::time::sleep(Duration::from_secs(600)).await;
+            let swept = self.inner.cache.sweep(self.inner.clock.now()).await;
+            if swept > 0 {
+                tracing::info!(entries = swept, "freed entries older than stale-max-age");
+            }
         }
     }
 

@@ -34,6 +34,13 @@ pub struct DetailsRequest {
 }
 
 impl DetailsRequest {
+    /// The key of the latest answer for these filters, whatever the dates.
+    fn latest_alias(&self) -> CacheKey {
+        let mut key = String::from("service-order-details?latest");
+        self.push_filters(&mut key);
+        key.into()
+    }
+
     /// Appends the id filters to a key, in sorted parameter order.
     fn push_filters(&self, key: &mut String) {
         for (name, value) in [
@@ -134,12 +141,18 @@ impl ResourceRequest {
     /// served (its body states the range it covers).
     pub fn latest_key(&self) -> Option<CacheKey> {
         match self {
-            ResourceRequest::Details(d) if d.default_range => {
-                let mut key = String::from("service-order-details?latest");
-                d.push_filters(&mut key);
-                Some(key.into())
-            }
+            ResourceRequest::Details(d) if d.default_range => Some(d.latest_alias()),
             _ => None,
+        }
+    }
+
+    /// The alias ([`ResourceRequest::latest_key`]) that a details query
+    /// without dates and with the same filters as the cache key `key` has
+    /// (None for other keys).
+    pub fn latest_alias_of_key(key: &str) -> Option<CacheKey> {
+        match Self::from_cache_key(key)? {
+            ResourceRequest::Details(d) => Some(d.latest_alias()),
+            ResourceRequest::Orders(_) => None,
         }
     }
 
@@ -197,26 +210,30 @@ impl ResourceRequest {
         let json = match self {
             ResourceRequest::Orders(o) => normalise_orders(o.service, raw)
                 .map_err(classify)
-                .and_then(|list| {
-                    serde_json::to_vec(&list).map_err(|e| UpstreamError::Undecodable(e.to_string()))
-                }),
+                .and_then(|list| to_json(&list, raw.len())),
             ResourceRequest::Details(d) => {
                 normalise_details(raw)
                     .map_err(classify)
                     .and_then(|mut list| {
                         list.data_update_date_from = Some(d.from);
                         list.data_update_date_to = Some(d.to);
-                        serde_json::to_vec(&list)
-                            .map_err(|e| UpstreamError::Undecodable(e.to_string()))
+                        to_json(&list, raw.len())
                     })
             }
         }?;
-        // The cache keeps these bytes for days: give back the spare capacity
-        // that serialising left (up to half the allocation).
-        let mut json = json;
-        json.shrink_to_fit();
+        // A temporary: `Entry::new` copies it into the exactly-sized block
+        // the cache keeps.
         Ok(Bytes::from(json))
     }
+}
+
+/// Serialises into one buffer sized for the raw answer (the normalised JSON
+/// is about as long), instead of growing one by doubling.
+fn to_json<T: serde::Serialize>(value: &T, raw_len: usize) -> Result<Vec<u8>, UpstreamError> {
+    let mut json = Vec::with_capacity(raw_len + raw_len / 8 + 64);
+    serde_json::to_writer(&mut json, value)
+        .map_err(|e| UpstreamError::Undecodable(e.to_string()))?;
+    Ok(json)
 }
 
 fn classify(e: NormaliseError) -> UpstreamError {

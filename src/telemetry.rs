@@ -54,6 +54,19 @@ pub fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
+/// Runs forever: drains the histograms' raw samples into their buckets
+/// every 5 s. The recorder keeps every sample until this (or a scrape)
+/// runs, so without it memory grows with each request (about 30 bytes) for
+/// as long as nothing scrapes `/metrics`.
+pub async fn upkeep(handle: PrometheusHandle) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        handle.run_upkeep();
+    }
+}
+
 fn describe() {
     use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
     describe_counter!(

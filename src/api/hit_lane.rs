@@ -310,7 +310,7 @@ impl Memo {
             );
             (remembered.age, remembered.ttl) = (age, ttl);
         }
-        let mut response = Response::new(Body::from(entry.body.clone()));
+        let mut response = Response::new(Body::from(entry.body_bytes()));
         *response.headers_mut() = remembered.headers.clone();
         response.extensions_mut().insert(remembered.status);
         let handles = match &remembered.handles {

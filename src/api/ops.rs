@@ -186,7 +186,7 @@ pub async fn get_cache(State(state): State<AppState>, headers: HeaderMap) -> Res
         key: e.key.to_string(),
         fetched_at: rfc3339(e.fetched_at),
         fresh_until: rfc3339(e.fresh_until),
-        bytes: e.body.len(),
+        bytes: e.body().len(),
     };
     let endpoints = Endpoint::ALL
         .iter()

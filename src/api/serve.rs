@@ -23,11 +23,12 @@ pub fn respond(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Response {
     let entry = &served.entry;
-    let not_modified = if_none_match(request_headers, &entry.etag);
+    let etag = entry.etag();
+    let not_modified = if_none_match(request_headers, &etag);
     let mut response = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        Response::new(Body::from(entry.body.clone()))
+        Response::new(Body::from(entry.body_bytes()))
     };
     let headers = response.headers_mut();
     headers.reserve(8);
@@ -56,7 +57,7 @@ pub fn answer_headers(
             HeaderValue::from_static("application/json"),
         );
     }
-    headers.insert(header::ETAG, entry.etag.clone());
+    headers.insert(header::ETAG, entry.etag());
     headers.insert(header::AGE, HeaderValue::from(entry.age(now)));
     let scope = match entry.endpoint {
         // Customer data: shared caches must not keep it.

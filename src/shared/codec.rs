@@ -119,14 +119,14 @@ impl EntryCodec {
 
     /// An entry as a Redis value.
     pub fn encode_entry(&self, entry: &Entry) -> Vec<u8> {
-        let mut plain = Vec::with_capacity(META_LEN + entry.body.len());
+        let mut plain = Vec::with_capacity(META_LEN + entry.body().len());
         plain.push(match entry.endpoint {
             Endpoint::Orders => 0,
             Endpoint::Details => 1,
         });
         plain.extend_from_slice(&entry.fetched_at.timestamp_millis().to_be_bytes());
         plain.extend_from_slice(&entry.fresh_until.timestamp_millis().to_be_bytes());
-        plain.extend_from_slice(&entry.body);
+        plain.extend_from_slice(entry.body());
         self.seal(entry.key.as_bytes(), &plain)
     }
 
@@ -178,10 +178,10 @@ mod tests {
         let text = String::from_utf8_lossy(&value);
         assert!(!text.contains("Acme") && !text.contains("items"));
         let back = codec.decode_entry(&e.key, &value).unwrap();
-        assert_eq!(back.body, e.body);
+        assert_eq!(back.body(), e.body());
         assert_eq!(back.fetched_at, e.fetched_at);
         assert_eq!(back.fresh_until, e.fresh_until);
-        assert_eq!(back.etag, e.etag);
+        assert_eq!(back.etag(), e.etag());
         assert_eq!(back.endpoint, Endpoint::Details);
     }
 
@@ -217,8 +217,8 @@ mod tests {
         );
         let plain_value = plain.encode_entry(&e);
         assert_eq!(
-            plain.decode_entry(&e.key, &plain_value).unwrap().body,
-            e.body
+            plain.decode_entry(&e.key, &plain_value).unwrap().body(),
+            e.body()
         );
         assert_eq!(
             codec.decode_entry(&e.key, &plain_value).unwrap_err(),
