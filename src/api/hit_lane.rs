@@ -13,7 +13,7 @@
 //! log line. Everything else, including every error, goes down the full
 //! path untouched, which decides it as usual.
 //!
-//! Each worker thread also remembers its recent hits by raw path and
+//! Each worker thread also remembers its recent hits by route and raw
 //! query (a [`Memo`]), so that a repeated hit skips the query parsing and
 //! the cache lookup too, and reuses the answer's headers within a second.
 //!
@@ -142,7 +142,11 @@ fn try_hit(state: &AppState, request: &Request) -> Option<Response> {
     let gateway = &state.gateway;
     let now = gateway.clock().now();
     let epoch = gateway.cache().epoch();
-    let path_and_query = uri.path_and_query().map_or("", |p| p.as_str());
+    // The memo's key: which route, and the raw query.
+    let memo_key = (
+        usize::from(route == details::PATH),
+        uri.query().unwrap_or(""),
+    );
     let conditional = headers.contains_key(header::IF_NONE_MATCH);
     let caller_label = caller.as_ref().map_or("anonymous", |c| &*c.name);
     let remembered = if conditional {
@@ -150,7 +154,7 @@ fn try_hit(state: &AppState, request: &Request) -> Option<Response> {
     } else {
         MEMO.with(|memo| {
             memo.borrow_mut()
-                .answer(epoch, path_and_query, now, route, caller_label, started)
+                .answer(epoch, memo_key, now, route, caller_label, started)
         })
     };
     let (mut response, recorded) = match remembered {
@@ -169,10 +173,10 @@ fn try_hit(state: &AppState, request: &Request) -> Option<Response> {
                     )
                 };
                 let served = gateway.fresh_hit(&resource, now)?;
-                if !conditional && path_and_query.len() <= MEMO_MAX_KEY_BYTES {
+                if !conditional && memo_key.1.len() <= MEMO_MAX_KEY_BYTES {
                     MEMO.with(|memo| {
                         memo.borrow_mut()
-                            .remember(epoch, path_and_query, &served.entry, now)
+                            .remember(epoch, memo_key, &served.entry, now)
                     });
                 }
                 respond(served, headers, now)
@@ -227,11 +231,11 @@ fn try_hit(state: &AppState, request: &Request) -> Option<Response> {
     Some(response)
 }
 
-/// The most hits one worker thread remembers; it forgets them all when full.
-const MEMO_CAPACITY: usize = 4096;
+/// The most hits one worker thread remembers per route; it forgets them all when full.
+const MEMO_CAPACITY: usize = 2048;
 
-/// The longest path and query remembered (real ones are under 150 bytes):
-/// bounds the memo to about 3 MiB per worker thread.
+/// The longest query remembered (real ones are under 100 bytes): with
+/// [`MEMO_CAPACITY`], bounds the memo to about 3 MiB per worker thread.
 const MEMO_MAX_KEY_BYTES: usize = 256;
 
 /// A remembered hit is answered this many times, then looked up again.
@@ -241,7 +245,7 @@ thread_local! {
     static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
 }
 
-/// What one worker thread remembers of recent hits: for a raw path and
+/// What one worker thread remembers of recent hits: for a route and raw
 /// query, the entry its lookup found and the answer's headers. It is used
 /// only while the cache's [epoch](crate::cache::ResponseCache::epoch) has
 /// not moved (no entry stored or removed since: the same lookup would find
@@ -252,7 +256,8 @@ thread_local! {
 #[derive(Default)]
 struct Memo {
     epoch: (u64, u64),
-    hits: HashMap<Box<str>, Remembered, foldhash::fast::RandomState>,
+    /// By route (service-orders, service-order-details), then raw query.
+    hits: [HashMap<Box<str>, Remembered, foldhash::fast::RandomState>; 2],
 }
 
 /// One remembered hit.
@@ -272,23 +277,22 @@ struct Remembered {
 }
 
 impl Memo {
-    /// The answer remembered for `path_and_query`, if still valid at `now` in `epoch`.
+    /// The answer remembered for `key` (route, raw query), if still valid at `now` in `epoch`.
     /// Records its metrics as `route`'s answer to `caller` started at `started`.
     fn answer(
         &mut self,
         epoch: (u64, u64),
-        path_and_query: &str,
+        (lane, query): (usize, &str),
         now: DateTime<Utc>,
         route: &str,
         caller: &str,
         started: Instant,
     ) -> Option<Response> {
         if self.epoch != epoch {
-            self.hits.clear();
-            self.epoch = epoch;
+            self.forget(epoch);
             return None;
         }
-        let remembered = self.hits.get_mut(path_and_query)?;
+        let remembered = self.hits.get_mut(lane)?.get_mut(query)?;
         remembered.uses += 1;
         if now >= remembered.until || remembered.uses >= RELOOKUP_EVERY {
             // Every so often a real lookup, so that moka's eviction policy
@@ -329,26 +333,32 @@ impl Memo {
         Some(response)
     }
 
-    /// Remembers the fresh hit `entry` for `path_and_query`, found at `now` in `epoch`.
+    /// Forgets every hit: the cache moved to `epoch`.
+    fn forget(&mut self, epoch: (u64, u64)) {
+        self.hits.iter_mut().for_each(HashMap::clear);
+        self.epoch = epoch;
+    }
+
+    /// Remembers the fresh hit `entry` for `key` (route, raw query), found at `now` in `epoch`.
     fn remember(
         &mut self,
         epoch: (u64, u64),
-        path_and_query: &str,
+        (lane, query): (usize, &str),
         entry: &Arc<Entry>,
         now: DateTime<Utc>,
     ) {
         if self.epoch != epoch {
-            self.hits.clear();
-            self.epoch = epoch;
+            self.forget(epoch);
         }
-        if self.hits.len() >= MEMO_CAPACITY {
-            self.hits.clear();
+        let hits = &mut self.hits[lane];
+        if hits.len() >= MEMO_CAPACITY {
+            hits.clear();
         }
         let status = Served::hit(entry.clone(), now).status;
         let mut headers = HeaderMap::with_capacity(8);
         answer_headers(entry, &status, now, true, &mut headers);
-        self.hits.insert(
-            path_and_query.into(),
+        hits.insert(
+            query.into(),
             Remembered {
                 entry: Arc::downgrade(entry),
                 until: entry.fresh_until.min(next_jst_midnight(now)),

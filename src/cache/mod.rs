@@ -150,7 +150,12 @@ impl Entry {
 
     /// Notes that a caller used it at `now`.
     pub fn touch(&self, now: DateTime<Utc>) {
-        self.last_used.store(now.timestamp(), Ordering::Relaxed);
+        // Written only when the second changes: a hot entry's cache line
+        // is not dirtied by every hit.
+        let second = now.timestamp();
+        if self.last_used.load(Ordering::Relaxed) != second {
+            self.last_used.store(second, Ordering::Relaxed);
+        }
     }
 
     /// When a caller last used it.
