@@ -55,11 +55,13 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 /// Runs forever: drains the histograms' raw samples into their buckets
-/// every 5 s. The recorder keeps every sample until this (or a scrape)
+/// every second. The recorder keeps every sample until this (or a scrape)
 /// runs, so without it memory grows with each request (about 30 bytes) for
-/// as long as nothing scrapes `/metrics`.
+/// as long as nothing scrapes `/metrics`; and the longer the interval, the
+/// longer the pause of the worker thread that drains them (about 10 ns per
+/// sample: 1 ms per second at 100,000 requests/s).
 pub async fn upkeep(handle: PrometheusHandle) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
