@@ -7,9 +7,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::TestApp;
 use common::problem;
-use reqwest::Response;
+use common::{TestApp, header};
 use service_order_gateway::simulator::{Fault, Target};
 
 const CS: &str = "service-order-gateway";
@@ -24,15 +23,6 @@ const SERVICES: [&str; 9] = [
     "accs",
     "bdp-e",
 ];
-
-fn header(r: &Response, name: &str) -> String {
-    r.headers()
-        .get(name)
-        .unwrap_or_else(|| panic!("no {name} header"))
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
 
 /// 10 calls/s, bursts of 5, one second in the queue at most.
 async fn spawn_limited() -> TestApp {

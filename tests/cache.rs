@@ -7,22 +7,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::TestApp;
 use common::problem;
+use common::{TestApp, header};
 use reqwest::Response;
 use service_order_gateway::simulator::{Fault, Target};
 
 const CS: &str = "service-order-gateway";
 const UNO: &str = "/v1/business-process/service-orders?serviceName=uno";
-
-fn header(r: &Response, name: &str) -> String {
-    r.headers()
-        .get(name)
-        .unwrap_or_else(|| panic!("no {name} header"))
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
 
 fn cache_status(r: &Response) -> String {
     header(r, "cache-status")

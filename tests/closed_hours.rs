@@ -9,23 +9,13 @@ mod common;
 use std::io::Write;
 
 use chrono::{DateTime, Utc};
-use common::{TestApp, jst_at};
-use reqwest::Response;
+use common::{TestApp, header, jst_at};
 use service_order_gateway::simulator::Target;
 
 const CS: &str = "service-order-gateway";
 /// An explicit range, so the key does not depend on today's date.
 const QUERY: &str =
     "webentry_id=UN0000000002&data_update_date_from=2026-11-01&data_update_date_to=2026-11-20";
-
-fn header(r: &Response, name: &str) -> String {
-    r.headers()
-        .get(name)
-        .unwrap_or_else(|| panic!("no {name} header"))
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
 
 /// Caches QUERY at `open` (one details call), then moves the clock to
 /// `closed` and checks the stale answer and that nothing went upstream.

@@ -7,8 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{jst_at, open_hours, spawn_app_with};
-use reqwest::Response;
+use common::{header, jst_at, open_hours, spawn_app_with};
 use secrecy::SecretString;
 use service_order_gateway::auth::hash_key;
 use service_order_gateway::calendar::{DetailsDays, OpeningHours};
@@ -17,15 +16,6 @@ use service_order_gateway::simulator::Target;
 const CS: &str = "service-order-gateway";
 const UNO: &str = "/v1/business-process/service-orders?serviceName=uno";
 const ADMIN: &str = "0123456789abcdef-admin";
-
-fn header(r: &Response, name: &str) -> String {
-    r.headers()
-        .get(name)
-        .unwrap_or_else(|| panic!("no {name} header"))
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
 
 #[tokio::test]
 async fn repeated_hits_follow_the_clock_and_carry_request_ids() {

@@ -1,6 +1,8 @@
 //! The tower middleware of the HTTP surface, composed in one place
 //! ([`stack`]) and read top to bottom, plus the small middleware functions
-//! it uses.
+//! it uses. In front of all of it, the [hit lane](crate::api::hit_lane)
+//! answers fresh cache hits, recording the same metrics and access line
+//! ([`record_access`]).
 
 use std::time::{Duration, Instant};
 

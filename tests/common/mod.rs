@@ -44,6 +44,16 @@ pub async fn problem(r: reqwest::Response, status: u16, slug: &str) -> serde_jso
     body
 }
 
+/// The value of a response header, which must be there.
+pub fn header(r: &reqwest::Response, name: &str) -> String {
+    r.headers()
+        .get(name)
+        .unwrap_or_else(|| panic!("no {name} header"))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// A JST wall-clock instant.
 pub fn jst_at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     jst()
