@@ -12,7 +12,6 @@ use utoipa::IntoParams;
 use crate::api::problem::Problem;
 use crate::api::serve::answer;
 use crate::auth::Caller;
-use crate::calendar::BusinessCalendar;
 use crate::model::OrderDetailList;
 use crate::resources::ResourceRequest;
 use crate::state::AppState;
@@ -84,12 +83,8 @@ pub async fn service_order_details(
     caller: Option<Extension<Caller>>,
     headers: HeaderMap,
 ) -> Response {
-    let filter = match crate::api::query::parse_details(query.as_deref()) {
-        Ok(f) => f,
-        Err(problem) => return problem.at(PATH).into_response(),
-    };
-    let today = BusinessCalendar::today_jst(state.gateway.clock().now());
-    let request = match filter.resolve(today) {
+    let now = state.gateway.clock().now();
+    let request = match crate::api::query::parse_details_request(query.as_deref(), now) {
         Ok(r) => ResourceRequest::Details(r),
         Err(problem) => return problem.at(PATH).into_response(),
     };

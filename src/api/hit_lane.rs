@@ -48,7 +48,6 @@ use crate::api::serve::{answer_headers, respond};
 use crate::api::{auth, details, orders, query};
 use crate::auth::Caller;
 use crate::cache::{CacheStatus, Entry};
-use crate::calendar::BusinessCalendar;
 use crate::gateway::Served;
 use crate::resources::ResourceRequest;
 use crate::state::AppState;
@@ -164,20 +163,11 @@ fn try_hit(state: &AppState, request: &Request) -> Option<Response> {
                 let resource = if route == orders::PATH {
                     ResourceRequest::Orders(query::parse_orders(uri.query()).ok()?)
                 } else {
-                    let today = BusinessCalendar::today_jst(now);
-                    ResourceRequest::Details(
-                        query::parse_details(uri.query())
-                            .ok()?
-                            .resolve(today)
-                            .ok()?,
-                    )
+                    ResourceRequest::Details(query::parse_details_request(uri.query(), now).ok()?)
                 };
                 let served = gateway.fresh_hit(&resource, now)?;
                 if !conditional && memo_key.1.len() <= MEMO_MAX_KEY_BYTES {
-                    MEMO.with(|memo| {
-                        memo.borrow_mut()
-                            .remember(epoch, memo_key, &served.entry, now)
-                    });
+                    MEMO.with(|memo| memo.borrow_mut().remember(epoch, memo_key, &served, now));
                 }
                 respond(served, headers, now)
             },
@@ -339,14 +329,15 @@ impl Memo {
         self.epoch = epoch;
     }
 
-    /// Remembers the fresh hit `entry` for `key` (route, raw query), found at `now` in `epoch`.
+    /// Remembers the fresh hit `served` for `key` (route, raw query), found at `now` in `epoch`.
     fn remember(
         &mut self,
         epoch: (u64, u64),
         (lane, query): (usize, &str),
-        entry: &Arc<Entry>,
+        served: &Served,
         now: DateTime<Utc>,
     ) {
+        let (entry, status) = (&served.entry, served.status);
         if self.epoch != epoch {
             self.forget(epoch);
         }
@@ -354,7 +345,6 @@ impl Memo {
         if hits.len() >= MEMO_CAPACITY {
             hits.clear();
         }
-        let status = Served::hit(entry.clone(), now).status;
         let mut headers = HeaderMap::with_capacity(8);
         answer_headers(entry, &status, now, true, &mut headers);
         hits.insert(

@@ -220,6 +220,15 @@ pub fn parse_details(raw: Option<&str>) -> Result<DetailsFilter, Problem> {
     }
 }
 
+/// Parses a `service-order-details` query and resolves its date range as
+/// of `now` (in JST): what the handler and the hit lane both need.
+pub fn parse_details_request(
+    raw: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<DetailsRequest, Problem> {
+    parse_details(raw)?.resolve(crate::calendar::BusinessCalendar::today_jst(now))
+}
+
 /// A strict ISO 8601 calendar date (`YYYY-MM-DD`, four-digit year 1900-2999).
 pub fn parse_iso_date(value: &str) -> Option<NaiveDate> {
     let b = value.as_bytes();
