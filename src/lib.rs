@@ -185,7 +185,6 @@ impl Application {
                     .clone()
                     .refresh_before_closing(config.cache.prefetch_lead),
             ),
-            tokio::spawn(telemetry::upkeep(state.metrics.clone())),
             tokio::spawn(state.gateway.clone().sweep_forever()),
         ];
         if let Some(shared) = shared {

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::SecretString;
 
 use crate::auth::ApiKeyStore;
@@ -15,7 +14,7 @@ pub struct AppState {
     /// The request path: cache, calendar, upstream.
     pub gateway: Gateway,
     /// Renders `/metrics`.
-    pub metrics: PrometheusHandle,
+    pub metrics: crate::telemetry::Metrics,
     /// The admin bearer token; admin routes are off without it.
     pub admin_token: Option<SecretString>,
     /// How long one request may take (also the upstream deadline).
