@@ -7,9 +7,14 @@
   load.py warm HOST PORT PATHFILE CONCURRENCY
       GETs every path of PATHFILE (one per line) over CONCURRENCY keep-alive
       connections; prints "ok=<200s> other=<non-200s> bytes=<body bytes>".
+  load.py capture HOST PORT PATHFILE OUTFILE
+      GETs every path of PATHFILE over one connection and writes each answer
+      (path, headers, body) as one JSON line to OUTFILE, for the bare
+      ceiling server; prints "ok=<200s> other=<non-200s>".
 """
 
 import asyncio
+import json
 import sys
 import time
 
@@ -20,10 +25,12 @@ async def read_response(reader):
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split(" ")[1])
     headers = {}
+    read_response.last_headers = []
     for line in lines[1:]:
         if ":" in line:
             k, v = line.split(":", 1)
             headers[k.strip().lower()] = v.strip()
+            read_response.last_headers.append([k.strip().lower(), v.strip()])
     if "content-length" in headers:
         body = await reader.readexactly(int(headers["content-length"]))
     elif headers.get("transfer-encoding", "").lower() == "chunked":
@@ -96,12 +103,34 @@ async def warm(host, port, pathfile, concurrency):
     print(f"ok={totals['ok']} other={totals['other']} bytes={totals['bytes']}")
 
 
+async def capture(host, port, pathfile, outfile):
+    with open(pathfile) as f:
+        paths = [line.strip() for line in f if line.strip()]
+    ok = other = 0
+    reader, writer = await asyncio.open_connection(host, port)
+    with open(outfile, "w") as out:
+        for path in paths:
+            writer.write(request(host, port, path))
+            await writer.drain()
+            status, body, _ = await read_response(reader)
+            if status != 200:
+                other += 1
+                continue
+            ok += 1
+            answer = {"path": path, "headers": read_response.last_headers, "body": body.decode()}
+            out.write(json.dumps(answer) + "\n")
+    writer.close()
+    print(f"ok={ok} other={other}")
+
+
 def main():
     mode = sys.argv[1]
     if mode == "stampede":
         asyncio.run(stampede(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5])))
     elif mode == "warm":
         asyncio.run(warm(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5])))
+    elif mode == "capture":
+        asyncio.run(capture(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]))
     else:
         sys.exit(f"unknown mode {mode}")
 
