@@ -157,7 +157,7 @@ fn try_hit(state: &AppState, request: &Request) -> Option<Response> {
         })
     };
     let (mut response, recorded) = match remembered {
-        Some(response) => (response, true),
+        Some((response, status)) => (response, Some(status)),
         None => (
             {
                 let resource = if route == orders::PATH {
@@ -171,7 +171,7 @@ fn try_hit(state: &AppState, request: &Request) -> Option<Response> {
                 }
                 respond(served, headers, now)
             },
-            false,
+            None,
         ),
     };
     let request_id = match headers.get(&X_REQUEST_ID) {
@@ -187,10 +187,9 @@ fn try_hit(state: &AppState, request: &Request) -> Option<Response> {
     }
     let logged = tracing::enabled!(target: "sog::access", tracing::Level::INFO);
     let status = response.status().as_u16();
-    let cache = response.extensions().get::<CacheStatus>();
-    if recorded {
+    if let Some(cache) = recorded {
         if logged {
-            let cache = cache.map_or("none", |s| s.label());
+            let cache = cache.label();
             let elapsed = started.elapsed();
             log_access(
                 route,
@@ -203,6 +202,7 @@ fn try_hit(state: &AppState, request: &Request) -> Option<Response> {
             );
         }
     } else {
+        let cache = response.extensions().get::<CacheStatus>();
         let elapsed = started.elapsed();
         let method = logged.then_some(&Method::GET);
         record_access(
@@ -215,9 +215,6 @@ fn try_hit(state: &AppState, request: &Request) -> Option<Response> {
             request_id.as_ref(),
         );
     }
-    if let Some(caller) = caller {
-        response.extensions_mut().insert(caller);
-    }
     Some(response)
 }
 
@@ -229,7 +226,7 @@ const MEMO_CAPACITY: usize = 2048;
 const MEMO_MAX_KEY_BYTES: usize = 256;
 
 /// A remembered hit is answered this many times, then looked up again.
-const RELOOKUP_EVERY: u32 = 64;
+const RELOOKUP_EVERY: u32 = 256;
 
 thread_local! {
     static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
@@ -248,6 +245,9 @@ struct Memo {
     epoch: (u64, u64),
     /// By route (service-orders, service-order-details), then raw query.
     hits: [HashMap<Box<str>, Remembered, foldhash::fast::RandomState>; 2],
+    /// Metric handles by route (the index of `hits`), cache result and
+    /// caller: shared by every query, so few.
+    handles: Vec<(usize, &'static str, Box<str>, AnswerHandles)>,
 }
 
 /// One remembered hit.
@@ -262,13 +262,12 @@ struct Remembered {
     ttl: i64,
     /// Answers given since the last real lookup.
     uses: u32,
-    /// The metric handles for the last caller answered.
-    handles: Option<(Box<str>, AnswerHandles)>,
 }
 
 impl Memo {
-    /// The answer remembered for `key` (route, raw query), if still valid at `now` in `epoch`.
-    /// Records its metrics as `route`'s answer to `caller` started at `started`.
+    /// The answer remembered for `key` (route, raw query), if still valid at
+    /// `now` in `epoch`, and its cache status. Records its metrics as
+    /// `route`'s answer to `caller` started at `started`.
     fn answer(
         &mut self,
         epoch: (u64, u64),
@@ -277,7 +276,7 @@ impl Memo {
         route: &str,
         caller: &str,
         started: Instant,
-    ) -> Option<Response> {
+    ) -> Option<(Response, CacheStatus)> {
         if self.epoch != epoch {
             self.forget(epoch);
             return None;
@@ -306,21 +305,22 @@ impl Memo {
         }
         let mut response = Response::new(Body::from(entry.body_bytes()));
         *response.headers_mut() = remembered.headers.clone();
-        response.extensions_mut().insert(remembered.status);
-        let handles = match &remembered.handles {
-            Some((for_caller, handles)) if **for_caller == *caller => handles,
-            _ => {
-                let handles = AnswerHandles::new(
-                    route,
-                    entry.endpoint.label(),
-                    remembered.status.label(),
-                    caller,
-                );
-                &remembered.handles.insert((caller.into(), handles)).1
+        let status = remembered.status;
+        let label = status.label();
+        let found = self
+            .handles
+            .iter()
+            .position(|(l, s, c, _)| (*l, *s, &**c) == (lane, label, caller));
+        let index = found.unwrap_or_else(|| {
+            if self.handles.len() >= 64 {
+                self.handles.clear(); // callers come from the key file: never many
             }
-        };
-        handles.record(started.elapsed());
-        Some(response)
+            let handles = AnswerHandles::new(route, entry.endpoint.label(), label, caller);
+            self.handles.push((lane, label, caller.into(), handles));
+            self.handles.len() - 1
+        });
+        self.handles[index].3.record(started.elapsed());
+        Some((response, status))
     }
 
     /// Forgets every hit: the cache moved to `epoch`.
@@ -357,7 +357,6 @@ impl Memo {
                 age: entry.age(now),
                 ttl: entry.ttl(now),
                 uses: 0,
-                handles: None,
             },
         );
     }
