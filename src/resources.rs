@@ -111,8 +111,10 @@ impl ResourceRequest {
         }
     }
 
-    /// The canonical cache key: endpoint and parameters in sorted order,
-    /// the date range always explicit.
+    /// The canonical cache key: the endpoint, then for details the date
+    /// range, always explicit and short-named (`from`, `to`: a key is kept
+    /// once per cached entry), then the filters in sorted order, e.g.
+    /// `service-order-details?from=2026-11-03&to=2026-12-03&webentry_id=UN0000000002`.
     pub fn cache_key(&self) -> CacheKey {
         match self {
             ResourceRequest::Orders(o) => {
@@ -124,10 +126,10 @@ impl ResourceRequest {
             ResourceRequest::Details(d) => {
                 // Built by hand: this runs on every request, and chrono's
                 // date formatting goes character by character.
-                let mut key = String::with_capacity(160);
-                key.push_str("service-order-details?data_update_date_from=");
+                let mut key = String::with_capacity(128);
+                key.push_str("service-order-details?from=");
                 push_iso_date(&mut key, d.from);
-                key.push_str("&data_update_date_to=");
+                key.push_str("&to=");
                 push_iso_date(&mut key, d.to);
                 d.push_filters(&mut key);
                 key.into()
@@ -175,8 +177,8 @@ impl ResourceRequest {
                 webentry_id: get("webentry_id"),
                 n_no: get("n_no"),
                 v_no: get("v_no"),
-                from: get("data_update_date_from")?.parse().ok()?,
-                to: get("data_update_date_to")?.parse().ok()?,
+                from: get("from")?.parse().ok()?,
+                to: get("to")?.parse().ok()?,
                 default_range: false,
             })),
             _ => None,

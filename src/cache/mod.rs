@@ -42,20 +42,25 @@ pub type CacheKey = Arc<str>;
 /// memory stays under `cache-max-bytes` plus a fixed base.
 ///
 /// Measured: `examples/cache_memory` (the cache alone, 100,000 entries)
-/// finds about 560 B per entry beyond key and body: moka's nodes and hash
-/// table (~330 B), the `Entry` (~110 B), the body block's header and the
-/// ETag in it (~80 B), the latest alias (~35 B). The running server
-/// (`BENCH_ONLY=memory bench/run`, scenario 5: RSS growth per entry minus
-/// the body) finds 670 B beyond key and body at 100,000 entries, a fixed
-/// base of ~10 MB included. Under eviction the cache's arena (see
-/// [`writer`]) also keeps the holes of evicted entries: glibc
-/// `malloc_stats` after 300,000 keys through a 64 MiB bound, 62.2 MB for
-/// 20,410 entries (760 B each beyond key and body); after 250,000 keys
-/// through 256 MiB, 242.8 MB for 81,605 entries (690 B). 800 covers both.
+/// finds about 530 B per entry beyond key and body: moka's nodes and hash
+/// table (~330 B), the `Entry` (~100 B), the body block's header and the
+/// ETag's digest in it (~30 B), the key's header (~30 B), the latest alias
+/// (~35 B). The running server (`BENCH_ONLY=memory bench/run`, scenario 5:
+/// RSS growth per entry minus the body, from a base taken after 1,000
+/// other keys) finds about 550 B beyond key and body at 100,000 entries.
+/// Under eviction the cache's arena (see [`writer`]) also keeps the holes
+/// of evicted entries (glibc `malloc_stats`, before the entries shrank:
+/// 760 B each beyond key and body after 300,000 keys through a 64 MiB
+/// bound). 800 covers both; RSS growth for 100,000 keys through a 64 MiB
+/// bound is 68 MiB.
 pub const ENTRY_OVERHEAD_BYTES: usize = 800;
 
-/// Length of an entry's ETag: 12 bytes of SHA-256 in hex, with quotes.
-const ETAG_LEN: usize = 26;
+/// An entry's ETag is 12 bytes of the body's SHA-256, kept raw at the start
+/// of its block (12 bytes, not the 26 of the header's text).
+const DIGEST_LEN: usize = 12;
+
+/// Length of an entry's ETag header value: the digest in hex, with quotes.
+const ETAG_LEN: usize = 2 * DIGEST_LEN + 2;
 
 /// One stored answer.
 #[derive(Debug)]
@@ -64,10 +69,13 @@ pub struct Entry {
     pub endpoint: Endpoint,
     /// Its key.
     pub key: CacheKey,
-    /// The ETag (a strong validator derived from the body, with quotes)
-    /// followed by the normalised JSON exactly as served, in one
+    /// The ETag's digest (a strong validator derived from the body; see
+    /// [`Entry::etag`]) followed by the normalised JSON exactly as served, in one
     /// exactly-sized allocation (see [`Entry::body`] and [`Entry::etag`]).
-    block: Bytes,
+    /// A plain box, not `Bytes`: a response borrows it through the entry's
+    /// own reference count ([`Entry::body_bytes`]), so an entry costs no
+    /// second shared header.
+    block: Box<[u8]>,
     /// When the upstream produced it.
     pub fetched_at: DateTime<Utc>,
     /// Until when it is fresh.
@@ -85,25 +93,20 @@ impl Entry {
         fetched_at: DateTime<Utc>,
         ttl: Duration,
     ) -> Self {
-        // The ETag and the body share one exactly-sized allocation, made
+        // The ETag's digest and the body share one exactly-sized allocation, made
         // here: the caller's body (often grown while it was serialised,
         // next to the request's temporaries) is dropped, so what the cache
-        // keeps for days is one compact block, and serving the body or the
-        // ETag shares it (a refcount).
+        // keeps for days is one compact block.
         let digest = Sha256::digest(&body);
-        let mut hex = [0u8; 24];
-        let _ = hex::encode_to_slice(&digest[..12], &mut hex);
-        let mut block = Vec::with_capacity(ETAG_LEN + body.len());
-        block.push(b'"');
-        block.extend_from_slice(&hex);
-        block.push(b'"');
+        let mut block = Vec::with_capacity(DIGEST_LEN + body.len());
+        block.extend_from_slice(&digest[..DIGEST_LEN]);
         block.extend_from_slice(&body);
         drop(body);
         let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
         Self {
             endpoint,
             key,
-            block: Bytes::from(block),
+            block: block.into_boxed_slice(),
             fetched_at,
             fresh_until: fetched_at
                 .checked_add_signed(ttl)
@@ -114,18 +117,20 @@ impl Entry {
 
     /// The normalised JSON, exactly as served.
     pub fn body(&self) -> &[u8] {
-        &self.block[ETAG_LEN..]
+        &self.block[DIGEST_LEN..]
     }
 
-    /// The body as shared bytes for a response (no copy).
-    pub fn body_bytes(&self) -> Bytes {
-        self.block.slice(ETAG_LEN..)
+    /// The body as bytes for a response, without a copy: they hold the
+    /// entry (a reference count) until the response is written.
+    pub fn body_bytes(self: &Arc<Self>) -> Bytes {
+        Bytes::from_owner(BodyOf(self.clone()))
     }
 
-    /// Strong validator derived from the body, with quotes (no copy).
+    /// Strong validator derived from the body, with quotes.
     pub fn etag(&self) -> HeaderValue {
-        HeaderValue::from_maybe_shared(self.block.slice(..ETAG_LEN))
-            .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+        let mut text = [b'"'; ETAG_LEN];
+        let _ = hex::encode_to_slice(&self.block[..DIGEST_LEN], &mut text[1..ETAG_LEN - 1]);
+        HeaderValue::from_bytes(&text).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
     }
 
     /// Seconds since the upstream produced it (never negative).
@@ -167,6 +172,15 @@ impl Entry {
     /// The bytes it is charged in the cache's budget.
     pub fn weight(&self) -> usize {
         self.key.len() + self.body().len() + ENTRY_OVERHEAD_BYTES
+    }
+}
+
+/// An entry seen as its body (what [`Entry::body_bytes`] lends out).
+struct BodyOf(Arc<Entry>);
+
+impl AsRef<[u8]> for BodyOf {
+    fn as_ref(&self) -> &[u8] {
+        self.0.body()
     }
 }
 
@@ -446,15 +460,19 @@ mod tests {
     #[test]
     fn the_etag_and_the_body_share_one_block() {
         let body = Bytes::from_static(b"{\"a\":1}");
-        let e = Entry::new(
+        let e = Arc::new(Entry::new(
             Endpoint::Details,
             "k".into(),
             body.clone(),
             Utc::now(),
             Duration::from_secs(1),
-        );
+        ));
         assert_eq!(e.body(), &body[..]);
-        assert_eq!(e.body_bytes(), body);
+        let lent = e.body_bytes();
+        assert_eq!(lent, body);
+        assert_eq!(Arc::strong_count(&e), 2, "the bytes hold the entry");
+        drop(lent);
+        assert_eq!(Arc::strong_count(&e), 1);
         let etag = e.etag();
         let etag = etag.to_str().unwrap();
         assert_eq!(etag.len(), ETAG_LEN);
