@@ -156,7 +156,9 @@ fn try_hit(state: &AppState, request: &Request) -> Option<Response> {
                 .answer(epoch, memo_key, now, route, caller_label, started)
         })
     };
-    let (mut response, recorded) = match remembered {
+    // The memo's answers come with their cache status and their metrics
+    // already recorded; the others carry the status in their extensions.
+    let (mut response, memo_status) = match remembered {
         Some((response, status)) => (response, Some(status)),
         None => (
             {
@@ -187,7 +189,7 @@ fn try_hit(state: &AppState, request: &Request) -> Option<Response> {
     }
     let logged = tracing::enabled!(target: "sog::access", tracing::Level::INFO);
     let status = response.status().as_u16();
-    if let Some(cache) = recorded {
+    if let Some(cache) = memo_status {
         if logged {
             let cache = cache.label();
             let elapsed = started.elapsed();
