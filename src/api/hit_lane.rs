@@ -295,9 +295,15 @@ impl Memo {
         let (age, ttl) = (entry.age(now), entry.ttl(now));
         if (age, ttl) != (remembered.age, remembered.ttl) {
             remembered.status.ttl = Some(ttl);
+            // The same entry, so the same ETag: kept, not formatted again.
+            let etag = remembered
+                .headers
+                .remove(header::ETAG)
+                .unwrap_or_else(|| entry.etag());
             remembered.headers.clear();
             answer_headers(
                 &entry,
+                etag,
                 &remembered.status,
                 now,
                 true,
@@ -348,7 +354,7 @@ impl Memo {
             hits.clear();
         }
         let mut headers = HeaderMap::with_capacity(8);
-        answer_headers(entry, &status, now, true, &mut headers);
+        answer_headers(entry, entry.etag(), &status, now, true, &mut headers);
         hits.insert(
             query.into(),
             Remembered {

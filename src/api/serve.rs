@@ -32,7 +32,7 @@ pub fn respond(
     };
     let headers = response.headers_mut();
     headers.reserve(8);
-    answer_headers(entry, &served.status, now, !not_modified, headers);
+    answer_headers(entry, etag, &served.status, now, !not_modified, headers);
     record_lookup(
         entry.endpoint.label(),
         served.status.label(),
@@ -43,9 +43,11 @@ pub fn respond(
 }
 
 /// The headers of an answer from `entry` at `now`: `Content-Type` (when
-/// there is a body), `ETag`, `Age`, `Cache-Control` and `Cache-Status`.
+/// there is a body), `ETag` (`etag`: [`Entry::etag`], which callers have
+/// already made), `Age`, `Cache-Control` and `Cache-Status`.
 pub fn answer_headers(
     entry: &Entry,
+    etag: HeaderValue,
     status: &CacheStatus,
     now: chrono::DateTime<chrono::Utc>,
     with_body: bool,
@@ -57,7 +59,7 @@ pub fn answer_headers(
             HeaderValue::from_static("application/json"),
         );
     }
-    headers.insert(header::ETAG, entry.etag());
+    headers.insert(header::ETAG, etag);
     headers.insert(header::AGE, HeaderValue::from(entry.age(now)));
     let scope = match entry.endpoint {
         // Customer data: shared caches must not keep it.
