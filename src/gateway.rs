@@ -258,16 +258,15 @@ impl Gateway {
             // Never call the details endpoint while it is closed.
             let latest = match request.latest_key() {
                 Some(alias) if acceptable.is_none() => {
-                    let mut latest = inner.cache.get_latest(&alias, now).await;
+                    let mut latest = inner.cache.get_latest(request, now).await;
                     if latest.is_none() {
                         if let Some(key) = match &inner.shared {
                             Some(shared) => shared.get_latest(&alias).await,
                             None => None,
                         } {
+                            // Stored in this replica's cache too, where
+                            // the next lookup finds it by its key.
                             latest = self.second_tier_entry(&key, None, now).await;
-                            if latest.is_some() {
-                                inner.cache.set_latest(alias, key);
-                            }
                         }
                     }
                     latest.filter(|e| directives.max_age.is_none_or(|max| e.age(now) <= max))
@@ -418,9 +417,6 @@ impl Gateway {
                 shared.release(lease).await;
             }
         }
-        if let Some(alias) = request.latest_key() {
-            inner.cache.set_latest(alias, entry.key.clone());
-        }
         Ok(entry)
     }
 
@@ -465,9 +461,6 @@ impl Gateway {
                 }
                 let entry = Arc::new(entry);
                 self.inner.cache.insert(entry.clone()).await;
-                if let Some(alias) = request.latest_key() {
-                    self.inner.cache.set_latest(alias, key.clone());
-                }
                 return Ok(entry);
             }
             if lease.is_some() {
@@ -509,7 +502,7 @@ impl Gateway {
                     .into_iter()
                     .filter(|e| e.endpoint == Endpoint::Details)
                     .filter(|e| BusinessCalendar::today_jst(e.last_used()) == today)
-                    .map(|e| e.key.clone())
+                    .map(|e| crate::cache::CacheKey::from(e.key()))
                     .collect();
                 if let Some(shared) = &self.inner.shared {
                     // One replica refreshes what every replica's callers used today.

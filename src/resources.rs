@@ -34,6 +34,12 @@ pub struct DetailsRequest {
 }
 
 impl DetailsRequest {
+    /// The first day of the default range ending on `to`: one month
+    /// before it (what the upstream itself uses without dates).
+    pub fn default_from(to: NaiveDate) -> NaiveDate {
+        to.checked_sub_months(chrono::Months::new(1)).unwrap_or(to)
+    }
+
     /// The key of the latest answer for these filters, whatever the dates.
     fn latest_alias(&self) -> CacheKey {
         let mut key = String::from("service-order-details?latest");
@@ -148,14 +154,25 @@ impl ResourceRequest {
         }
     }
 
-    /// The alias ([`ResourceRequest::latest_key`]) that a details query
-    /// without dates and with the same filters as the cache key `key` has
-    /// (None for other keys).
-    pub fn latest_alias_of_key(key: &str) -> Option<CacheKey> {
-        match Self::from_cache_key(key)? {
-            ResourceRequest::Details(d) => Some(d.latest_alias()),
-            ResourceRequest::Orders(_) => None,
-        }
+    /// For a details query without dates: the cache keys of the same
+    /// filters with the default ranges of its day and of each day before,
+    /// latest first (see [`ResponseCache::get_latest`](crate::cache::ResponseCache::get_latest)).
+    /// Nothing for other requests.
+    pub fn earlier_default_ranges(&self) -> impl Iterator<Item = CacheKey> + '_ {
+        let details = match self {
+            ResourceRequest::Details(d) if d.default_range => Some(d),
+            _ => None,
+        };
+        details.into_iter().flat_map(|d| {
+            d.to.iter_days().rev().map(move |to| {
+                ResourceRequest::Details(DetailsRequest {
+                    from: DetailsRequest::default_from(to),
+                    to,
+                    ..d.clone()
+                })
+                .cache_key()
+            })
+        })
     }
 
     /// Rebuilds the request a canonical cache key stands for (keys hold

@@ -39,7 +39,7 @@ fn cached_keys(app: &TestApp) -> Vec<String> {
         .cache()
         .entries()
         .iter()
-        .map(|e| e.key.to_string())
+        .map(|e| e.key().to_string())
         .collect()
 }
 

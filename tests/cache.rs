@@ -68,7 +68,7 @@ fn is_fetched_now(app: &TestApp, key: &str) -> bool {
         .cache()
         .entries()
         .iter()
-        .any(|e| &*e.key == key && e.fetched_at == now)
+        .any(|e| e.key() == key && e.fetched_at == now)
 }
 
 #[tokio::test]

@@ -69,3 +69,46 @@ async fn default_range_after_midnight_serves_the_latest_answer_for_the_same_filt
         .await;
     assert_eq!(r.status(), 503);
 }
+
+#[tokio::test]
+async fn the_latest_answer_lasts_through_the_year_end_closure_and_no_longer_than_stale_max_age() {
+    // Fetched on Monday 2026-12-28, the last business day of the year;
+    // closed from Tuesday 12-29 until Monday 2027-01-04 at 9:00.
+    let app = spawn_app_with(jst_at(2026, 12, 28, 16, 0), |c| {
+        c.cache.stale_max_age = Duration::from_secs(8 * 86_400);
+    })
+    .await;
+    let older = app.details("webentry_id=UN0000000004").await;
+    assert_eq!(older.status(), 200);
+    // A second answer for the same filters, from the day before (an
+    // explicit range equal to Sunday's default): older than Monday's.
+    let r = app
+        .details("webentry_id=UN0000000004&data_update_date_from=2026-11-27&data_update_date_to=2026-12-27")
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.sim.count(Target::Details), 2);
+
+    // Sunday 2027-01-03, six days on: the answer whose range ended last.
+    app.clock.set(jst_at(2027, 1, 3, 12, 0));
+    let r = app.details("webentry_id=UN0000000004").await;
+    assert_eq!(r.status(), 200);
+    let status = r.headers()["cache-status"].to_str().unwrap().to_owned();
+    assert!(status.contains("detail=details-closed"), "{status}");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["dataUpdateDateFrom"], "2026-11-28");
+    assert_eq!(body["dataUpdateDateTo"], "2026-12-28");
+    // Other filters have no answer to fall back on.
+    assert_eq!(app.details("webentry_id=UN0000000005").await.status(), 503);
+    assert_eq!(
+        app.sim.count(Target::Details),
+        2,
+        "never called while closed"
+    );
+
+    // Past stale-max-age (8 days) the answer is no longer served: 503 until opening.
+    app.clock.set(jst_at(2027, 1, 6, 8, 0));
+    let r = app.details("webentry_id=UN0000000004").await;
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+    assert_eq!(app.sim.count(Target::Details), 2);
+}

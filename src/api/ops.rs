@@ -183,7 +183,7 @@ pub async fn get_cache(State(state): State<AppState>, headers: HeaderMap) -> Res
     let (entries, bytes) = cache.usage().await;
     let all = cache.entries();
     let summary = |e: &crate::cache::Entry| EntrySummary {
-        key: e.key.to_string(),
+        key: e.key().to_owned(),
         fetched_at: rfc3339(e.fetched_at),
         fresh_until: rfc3339(e.fresh_until),
         bytes: e.body().len(),

@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use chrono::{Months, NaiveDate};
+use chrono::NaiveDate;
 
 use crate::api::problem::{InvalidParam, Problem};
 use crate::model::ServiceName;
@@ -137,7 +137,7 @@ impl DetailsFilter {
         let to = self.to.unwrap_or(today);
         let from = self
             .from
-            .unwrap_or_else(|| to.checked_sub_months(Months::new(1)).unwrap_or(to));
+            .unwrap_or_else(|| DetailsRequest::default_from(to));
         if from > to {
             return Err(Problem::invalid_query(vec![InvalidParam {
                 name: "data_update_date_from".into(),

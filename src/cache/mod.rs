@@ -9,15 +9,20 @@
 //! [`Gateway::sweep_forever`](crate::gateway::Gateway::sweep_forever)) frees
 //! entries older than `stale-max-age`, which can no longer be served. (A
 //! moka `time_to_live` would do it too, but costs a node per entry.)
+//!
+//! moka is keyed by a keyed 64-bit hash of the cache key ([`KeyHash`]); the
+//! key's text lives in the entry's own block, and every lookup checks it, so
+//! two keys with one hash can cost a miss, never another query's answer.
+//! An entry is two allocations besides moka's nodes: the `Entry` and its
+//! block (ETag digest, key, body).
 
 pub mod flight;
 pub mod status;
 mod writer;
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -41,19 +46,17 @@ pub type CacheKey = Arc<str>;
 /// entry really costs in resident memory beyond them, so that resident
 /// memory stays under `cache-max-bytes` plus a fixed base.
 ///
-/// Measured: `examples/cache_memory` (the cache alone, 100,000 entries)
-/// finds about 530 B per entry beyond key and body: moka's nodes and hash
-/// table (~330 B), the `Entry` (~100 B), the body block's header and the
-/// ETag's digest in it (~30 B), the key's header (~30 B), the latest alias
-/// (~35 B). The running server (`BENCH_ONLY=memory bench/run`, scenario 5:
-/// RSS growth per entry minus the body, from a base taken after 1,000
-/// other keys) finds about 550 B beyond key and body at 100,000 entries.
-/// Under eviction the cache's arena (see [`writer`]) also keeps the holes
-/// of evicted entries (glibc `malloc_stats`, before the entries shrank:
-/// 760 B each beyond key and body after 300,000 keys through a 64 MiB
-/// bound). 800 covers both; RSS growth for 100,000 keys through a 64 MiB
-/// bound is 68 MiB.
-pub const ENTRY_OVERHEAD_BYTES: usize = 800;
+/// Measured: `examples/cache_memory` (the cache alone) finds about 440 B
+/// per entry beyond key and body at 100,000 entries (460 at 10,000):
+/// moka's nodes and hash table (~315 B), the `Entry` (80 B), the block's
+/// allocation header and the ETag's digest (~25 B). The running server
+/// (`BENCH_ONLY=memory bench/run`, scenario 5) finds about 435 B beyond key
+/// and body at 100,000 entries. Under eviction the cache's arena (see
+/// [`writer`]) also keeps the holes evicted entries leave: 300,000 and
+/// 600,000 keys through a 64 MiB bound both grow resident memory by
+/// 67 MiB (the request path's few MiB of working memory included), 300,000
+/// through 256 MiB by 248 MiB. 600 covers it.
+pub const ENTRY_OVERHEAD_BYTES: usize = 600;
 
 /// An entry's ETag is 12 bytes of the body's SHA-256, kept raw at the start
 /// of its block (12 bytes, not the 26 of the header's text).
@@ -65,16 +68,12 @@ const ETAG_LEN: usize = 2 * DIGEST_LEN + 2;
 /// One stored answer.
 #[derive(Debug)]
 pub struct Entry {
-    /// Which endpoint it answers.
-    pub endpoint: Endpoint,
-    /// Its key.
-    pub key: CacheKey,
     /// The ETag's digest (a strong validator derived from the body; see
-    /// [`Entry::etag`]) followed by the normalised JSON exactly as served, in one
-    /// exactly-sized allocation (see [`Entry::body`] and [`Entry::etag`]).
-    /// A plain box, not `Bytes`: a response borrows it through the entry's
-    /// own reference count ([`Entry::body_bytes`]), so an entry costs no
-    /// second shared header.
+    /// [`Entry::etag`]), the entry's cache key and the normalised JSON
+    /// exactly as served, in one exactly-sized allocation (see
+    /// [`Entry::key`] and [`Entry::body`]). A plain box, not `Bytes`: a
+    /// response borrows it through the entry's own reference count
+    /// ([`Entry::body_bytes`]), so an entry costs no second shared header.
     block: Box<[u8]>,
     /// When the upstream produced it.
     pub fetched_at: DateTime<Utc>,
@@ -82,42 +81,61 @@ pub struct Entry {
     pub fresh_until: DateTime<Utc>,
     /// When a caller last asked for it (unix seconds), for the pre-closing refresh.
     last_used: AtomicI64,
+    /// Length of the key in `block` (keys are at most a URI long).
+    key_len: u32,
+    /// Which endpoint it answers.
+    pub endpoint: Endpoint,
 }
 
 impl Entry {
-    /// A new entry fetched at `fetched_at` and fresh for `ttl`.
+    /// A new entry for the cache key `key`, fetched at `fetched_at` and fresh for `ttl`.
     pub fn new(
         endpoint: Endpoint,
-        key: CacheKey,
+        key: &str,
         body: Bytes,
         fetched_at: DateTime<Utc>,
         ttl: Duration,
     ) -> Self {
-        // The ETag's digest and the body share one exactly-sized allocation, made
+        // Digest, key and body share one exactly-sized allocation, made
         // here: the caller's body (often grown while it was serialised,
         // next to the request's temporaries) is dropped, so what the cache
-        // keeps for days is one compact block.
+        // keeps for days is one compact block. (A key longer than 4 GiB
+        // cannot come from a request; cut, it would only never be found.)
+        let key = &key.as_bytes()[..key.len().min(u32::MAX as usize)];
         let digest = Sha256::digest(&body);
-        let mut block = Vec::with_capacity(DIGEST_LEN + body.len());
+        let mut block = Vec::with_capacity(DIGEST_LEN + key.len() + body.len());
         block.extend_from_slice(&digest[..DIGEST_LEN]);
+        block.extend_from_slice(key);
         block.extend_from_slice(&body);
         drop(body);
         let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
         Self {
-            endpoint,
-            key,
             block: block.into_boxed_slice(),
             fetched_at,
             fresh_until: fetched_at
                 .checked_add_signed(ttl)
                 .unwrap_or(DateTime::<Utc>::MAX_UTC),
             last_used: AtomicI64::new(fetched_at.timestamp()),
+            key_len: key.len() as u32,
+            endpoint,
         }
+    }
+
+    fn key_bytes(&self) -> &[u8] {
+        &self.block[DIGEST_LEN..DIGEST_LEN + self.key_len as usize]
+    }
+
+    /// Its cache key (see [`CacheKey`]).
+    pub fn key(&self) -> &str {
+        // Valid UTF-8: copied from a `&str`. (Only a key cut at 4 GiB,
+        // which no request can carry, could end mid-character: it reads
+        // as empty and matches nothing.)
+        std::str::from_utf8(self.key_bytes()).unwrap_or_default()
     }
 
     /// The normalised JSON, exactly as served.
     pub fn body(&self) -> &[u8] {
-        &self.block[DIGEST_LEN..]
+        &self.block[DIGEST_LEN + self.key_len as usize..]
     }
 
     /// The body as bytes for a response, without a copy: they hold the
@@ -171,7 +189,7 @@ impl Entry {
 
     /// The bytes it is charged in the cache's budget.
     pub fn weight(&self) -> usize {
-        self.key.len() + self.body().len() + ENTRY_OVERHEAD_BYTES
+        self.key_len as usize + self.body().len() + ENTRY_OVERHEAD_BYTES
     }
 }
 
@@ -184,15 +202,43 @@ impl AsRef<[u8]> for BodyOf {
     }
 }
 
+/// What moka is keyed by: a keyed SipHash of the cache key (the
+/// process's own random key, so callers cannot aim two queries at one
+/// hash). 8 bytes instead of a second copy or reference of the text; the
+/// entry's own key is compared on every lookup ([`ResponseCache::get`]).
+type KeyHash = u64;
+
+/// moka's hasher for [`KeyHash`]es: they are hashes already, so it passes
+/// them through instead of hashing each lookup a second time.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used for `u64` keys; a fold, should anything else be hashed.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Gives each [`ResponseCache`] its id.
 static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(0);
 
 /// The byte-bounded store of entries.
 #[derive(Clone)]
 pub struct ResponseCache {
-    store: moka::future::Cache<CacheKey, Arc<Entry>>,
-    /// The latest-answer aliases (see [`ResponseCache::set_latest`]).
-    latest: Arc<Mutex<Aliases>>,
+    store: moka::future::Cache<KeyHash, Arc<Entry>, BuildHasherDefault<PassThrough>>,
+    /// Hashes cache keys into [`KeyHash`]es.
+    hasher: RandomState,
     settings: CacheSettings,
     /// Bumped by every insert and removal: what a lookup remembered is
     /// still what the cache holds while it has not moved (see [`Self::epoch`]).
@@ -201,24 +247,6 @@ pub struct ResponseCache {
     id: u64,
     /// Makes the entries' long-lived allocations ([`writer`]).
     writer: writer::Writer,
-}
-
-/// Alias -> the key of the latest entry stored for it, held as a keyed
-/// hash of the alias and a second reference to the entry's own key: about
-/// 40 bytes per alias instead of a copy of the alias and a second moka
-/// cache's nodes (about 450 bytes). A hash can collide: [`ResponseCache::get_latest`]
-/// only answers with a key whose own alias is the one asked for, so a
-/// collision can lose an alias, never serve another query's answer.
-#[derive(Default)]
-struct Aliases {
-    hasher: RandomState,
-    map: HashMap<u64, CacheKey>,
-}
-
-impl Aliases {
-    fn hash(&self, alias: &str) -> u64 {
-        self.hasher.hash_one(alias)
-    }
 }
 
 impl std::fmt::Debug for ResponseCache {
@@ -235,17 +263,19 @@ impl ResponseCache {
     pub fn new(settings: CacheSettings) -> Self {
         let store = moka::future::Cache::builder()
             .max_capacity(settings.max_bytes)
-            .weigher(|_key: &CacheKey, entry: &Arc<Entry>| u32::try_from(entry.weight()).unwrap_or(u32::MAX))
+            .weigher(|_key: &KeyHash, entry: &Arc<Entry>| {
+                u32::try_from(entry.weight()).unwrap_or(u32::MAX)
+            })
             .eviction_listener(|_key, _value, cause| {
                 if cause.was_evicted() {
                     metrics::counter!("sog_cache_evictions_total", "cause" => format!("{cause:?}").to_lowercase())
                         .increment(1);
                 }
             })
-            .build();
+            .build_with_hasher(BuildHasherDefault::default());
         Self {
             store,
-            latest: Default::default(),
+            hasher: RandomState::new(),
             settings,
             epoch: Arc::new(AtomicU64::new(0)),
             id: NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed),
@@ -253,39 +283,31 @@ impl ResponseCache {
         }
     }
 
-    fn aliases(&self) -> std::sync::MutexGuard<'_, Aliases> {
-        self.latest.lock().unwrap_or_else(|e| e.into_inner())
+    fn hash(&self, key: &str) -> KeyHash {
+        self.hasher.hash_one(key)
     }
 
-    /// Records that `key` holds the latest answer for `alias`: a details
-    /// query without dates (whose key changes every day), `alias` being
-    /// its [`ResourceRequest::latest_key`] and `key` its cache key.
-    ///
-    /// Aliases whose entry has left the cache are dropped once they
-    /// outnumber the entries, so they never cost more than the entries
-    /// they point to (whose weight includes them).
-    pub fn set_latest(&self, alias: CacheKey, key: CacheKey) {
-        let mut aliases = self.aliases();
-        let hash = aliases.hash(&alias);
-        aliases.map.insert(hash, key);
-        let live = usize::try_from(self.store.entry_count()).unwrap_or(usize::MAX);
-        if aliases.map.len() > live.saturating_mul(2).saturating_add(1024) {
-            aliases.map.retain(|_, key| self.store.contains_key(key));
+    /// The latest entry for a details query without dates, if one is
+    /// stored and usable at `now`: the answer for the same filters whose
+    /// default range ended most recently (today's range first), so that
+    /// after midnight on a closed day the last answer can still be served
+    /// (its body states the range it covers). Looks back no further than
+    /// `stale-max-age` allows an answer to be served.
+    pub async fn get_latest(
+        &self,
+        request: &ResourceRequest,
+        now: DateTime<Utc>,
+    ) -> Option<Arc<Entry>> {
+        let days = self.settings.stale_max_age.as_secs() / 86_400 + 1;
+        for key in request
+            .earlier_default_ranges()
+            .take(days.min(MAX_LATEST_DAYS) as usize + 1)
+        {
+            if let Some(entry) = self.get(&key, now).await {
+                return Some(entry);
+            }
         }
-    }
-
-    /// The latest entry recorded for `alias`, if still stored and usable at `now`.
-    pub async fn get_latest(&self, alias: &str, now: DateTime<Utc>) -> Option<Arc<Entry>> {
-        let key = {
-            let aliases = self.aliases();
-            aliases.map.get(&aliases.hash(alias))?.clone()
-        };
-        // Another alias with the same hash may have replaced it.
-        let own_alias = ResourceRequest::latest_alias_of_key(&key)?;
-        if *own_alias != *alias {
-            return None;
-        }
-        self.get(&key, now).await
+        None
     }
 
     /// The settings it was built with.
@@ -303,7 +325,11 @@ impl ResponseCache {
 
     /// The entry for `key`, if stored and not older than `stale-max-age` at `now`.
     pub async fn get(&self, key: &str, now: DateTime<Utc>) -> Option<Arc<Entry>> {
-        let entry = self.store.get(key).await?;
+        let entry = self
+            .store
+            .get(&self.hash(key))
+            .await
+            .filter(|e| e.key_bytes() == key.as_bytes())?;
         let max = chrono::Duration::from_std(self.settings.stale_max_age)
             .unwrap_or(chrono::Duration::MAX);
         if now - entry.fetched_at > max {
@@ -314,19 +340,18 @@ impl ResponseCache {
 
     /// Stores an entry, replacing any older one.
     pub async fn insert(&self, entry: Arc<Entry>) {
-        let store = self.store.clone();
+        let (store, hash) = (self.store.clone(), self.hash(entry.key()));
         let job_entry = entry.clone();
-        let job =
-            move || futures::executor::block_on(store.insert(job_entry.key.clone(), job_entry));
+        let job = move || futures::executor::block_on(store.insert(hash, job_entry));
         if self.writer.run(job).await.is_none() {
-            self.store.insert(entry.key.clone(), entry).await;
+            self.store.insert(hash, entry).await;
         }
         self.epoch.fetch_add(1, Ordering::Release);
     }
 
     /// Makes the entry for an answer to `key` fetched at `fetched_at` (fresh
     /// for the endpoint's TTL) and stores it, replacing any older one.
-    /// Its key, body and moka's nodes are allocated on the cache's writer
+    /// Its block and moka's nodes are allocated on the cache's writer
     /// thread, packed away from the request path's temporaries ([`writer`]).
     pub async fn store_new(
         &self,
@@ -336,20 +361,18 @@ impl ResponseCache {
         fetched_at: DateTime<Utc>,
     ) -> Arc<Entry> {
         let ttl = self.ttl_for(endpoint);
-        let store = self.store.clone();
+        let (store, hash) = (self.store.clone(), self.hash(key));
         let (job_key, job_body) = (key.clone(), body.clone());
         let job = move || {
-            // Copied here, so that the key lives in the writer's arena too.
-            let key = CacheKey::from(&*job_key);
-            let entry = Arc::new(Entry::new(endpoint, key, job_body, fetched_at, ttl));
-            futures::executor::block_on(store.insert(entry.key.clone(), entry.clone()));
+            let entry = Arc::new(Entry::new(endpoint, &job_key, job_body, fetched_at, ttl));
+            futures::executor::block_on(store.insert(hash, entry.clone()));
             entry
         };
         let entry = match self.writer.run(job).await {
             Some(entry) => entry,
             None => {
-                let entry = Arc::new(Entry::new(endpoint, key.clone(), body, fetched_at, ttl));
-                self.store.insert(entry.key.clone(), entry.clone()).await;
+                let entry = Arc::new(Entry::new(endpoint, key, body, fetched_at, ttl));
+                self.store.insert(hash, entry.clone()).await;
                 entry
             }
         };
@@ -359,7 +382,11 @@ impl ResponseCache {
 
     /// Removes one key; returns whether it was there.
     pub async fn remove(&self, key: &str) -> bool {
-        let removed = self.store.remove(key).await.is_some();
+        let hash = self.hash(key);
+        let removed = match self.store.get(&hash).await {
+            Some(e) if e.key_bytes() == key.as_bytes() => self.store.remove(&hash).await.is_some(),
+            _ => false,
+        };
         self.epoch.fetch_add(1, Ordering::Release);
         removed
     }
@@ -373,44 +400,36 @@ impl ResponseCache {
         (self.id, self.epoch.load(Ordering::Acquire))
     }
 
-    /// Removes every entry of an endpoint (all entries when `None`); returns how many.
-    pub async fn purge(&self, endpoint: Option<Endpoint>) -> usize {
-        let victims: Vec<CacheKey> = self
+    /// Removes the entries `victim` picks, then runs moka's maintenance; returns how many.
+    async fn remove_where(&self, victim: impl Fn(&Entry) -> bool) -> usize {
+        let victims: Vec<KeyHash> = self
             .store
             .iter()
-            .filter(|(_, e)| endpoint.is_none_or(|ep| e.endpoint == ep))
-            .map(|(k, _)| (*k).clone())
+            .filter(|(_, e)| victim(e))
+            .map(|(k, _)| *k)
             .collect();
-        for key in &victims {
-            self.store.invalidate(key).await;
+        for hash in &victims {
+            self.store.invalidate(hash).await;
         }
         self.store.run_pending_tasks().await;
-        self.epoch.fetch_add(1, Ordering::Release);
-        self.aliases()
-            .map
-            .retain(|_, key| self.store.contains_key(key));
         victims.len()
     }
 
+    /// Removes every entry of an endpoint (all entries when `None`); returns how many.
+    pub async fn purge(&self, endpoint: Option<Endpoint>) -> usize {
+        let purged = self
+            .remove_where(|e| endpoint.is_none_or(|ep| e.endpoint == ep))
+            .await;
+        self.epoch.fetch_add(1, Ordering::Release);
+        purged
+    }
+
     /// Frees the entries older than `stale-max-age` at `now` (never served
-    /// again) and the aliases left without an entry; returns how many entries.
+    /// again); returns how many.
     pub async fn sweep(&self, now: DateTime<Utc>) -> usize {
         let max = chrono::Duration::from_std(self.settings.stale_max_age)
             .unwrap_or(chrono::Duration::MAX);
-        let old: Vec<CacheKey> = self
-            .store
-            .iter()
-            .filter(|(_, e)| now - e.fetched_at > max)
-            .map(|(k, _)| (*k).clone())
-            .collect();
-        for key in &old {
-            self.store.invalidate(key).await;
-        }
-        self.store.run_pending_tasks().await;
-        self.aliases()
-            .map
-            .retain(|_, key| self.store.contains_key(key));
-        old.len()
+        self.remove_where(|e| now - e.fetched_at > max).await
     }
 
     /// A snapshot of all entries (for the admin API and the pre-closing refresh).
@@ -430,43 +449,69 @@ impl ResponseCache {
     }
 }
 
+/// The most days [`ResponseCache::get_latest`] looks back, however long
+/// `stale-max-age` is (a year: a lookup per day, only when closed).
+const MAX_LATEST_DAYS: u64 = 366;
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::resources::{DetailsRequest, ResourceRequest};
     use chrono::NaiveDate;
 
-    fn cache() -> ResponseCache {
+    fn cache_keeping(stale_days: u64) -> ResponseCache {
         ResponseCache::new(CacheSettings {
             max_bytes: 1 << 30,
             orders_ttl: Duration::from_secs(60),
             details_ttl: Duration::from_secs(300),
-            stale_max_age: Duration::from_secs(86_400),
+            stale_max_age: Duration::from_secs(stale_days * 86_400),
             prefetch_lead: Duration::from_secs(600),
         })
     }
 
-    fn details(id: &str) -> ResourceRequest {
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, 1).unwrap() + chrono::Days::new(u64::from(d) - 1)
+    }
+
+    /// A details query for `id` with the default range ending on December `to`.
+    fn details_to(id: &str, to: u32) -> ResourceRequest {
         ResourceRequest::Details(DetailsRequest {
             webentry_id: Some(id.into()),
             n_no: None,
             v_no: None,
-            from: NaiveDate::from_ymd_opt(2026, 11, 3).unwrap(),
-            to: NaiveDate::from_ymd_opt(2026, 12, 3).unwrap(),
+            from: DetailsRequest::default_from(day(to)),
+            to: day(to),
             default_range: true,
         })
     }
 
+    async fn store(
+        cache: &ResponseCache,
+        request: &ResourceRequest,
+        body: &'static str,
+        at: DateTime<Utc>,
+    ) {
+        cache
+            .store_new(
+                Endpoint::Details,
+                &request.cache_key(),
+                Bytes::from_static(body.as_bytes()),
+                at,
+            )
+            .await;
+    }
+
     #[test]
-    fn the_etag_and_the_body_share_one_block() {
+    fn the_etag_the_key_and_the_body_share_one_block() {
         let body = Bytes::from_static(b"{\"a\":1}");
         let e = Arc::new(Entry::new(
             Endpoint::Details,
-            "k".into(),
+            "service-orders?serviceName=uno",
             body.clone(),
             Utc::now(),
             Duration::from_secs(1),
         ));
+        assert_eq!(e.key(), "service-orders?serviceName=uno");
         assert_eq!(e.body(), &body[..]);
         let lent = e.body_bytes();
         assert_eq!(lent, body);
@@ -478,68 +523,102 @@ mod tests {
         assert_eq!(etag.len(), ETAG_LEN);
         assert!(etag.starts_with('"') && etag.ends_with('"'));
         assert!(etag[1..25].bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_eq!(e.weight(), 1 + body.len() + ENTRY_OVERHEAD_BYTES);
+        assert_eq!(e.weight(), 30 + body.len() + ENTRY_OVERHEAD_BYTES);
     }
 
     #[tokio::test]
-    async fn an_alias_answers_only_with_an_entry_for_its_own_filters() {
-        let cache = cache();
+    async fn a_lookup_answers_only_with_the_entry_of_its_own_key() {
+        let cache = cache_keeping(1);
         let now = Utc::now();
-        let (a, b) = (details("A1"), details("B2"));
-        let entry = cache
-            .store_new(
-                Endpoint::Details,
-                &a.cache_key(),
-                Bytes::from_static(b"[]"),
-                now,
-            )
-            .await;
-        cache.set_latest(a.latest_key().unwrap(), entry.key.clone());
-        let got = cache.get_latest(&a.latest_key().unwrap(), now).await;
-        assert_eq!(got.unwrap().key, a.cache_key());
-        // An alias recorded against another query's key (as a hash
-        // collision would) is not answered.
-        cache.set_latest(b.latest_key().unwrap(), a.cache_key());
-        assert!(
-            cache
-                .get_latest(&b.latest_key().unwrap(), now)
-                .await
-                .is_none()
+        let (a, b) = (
+            details_to("A1", 3).cache_key(),
+            details_to("B2", 3).cache_key(),
         );
+        let entry = Arc::new(Entry::new(
+            Endpoint::Details,
+            &a,
+            Bytes::from_static(b"[]"),
+            now,
+            Duration::from_secs(300),
+        ));
+        // What two keys with one hash look like: A's entry where B's hash leads.
+        cache.store.insert(cache.hash(&b), entry).await;
         assert!(
-            cache
-                .get_latest("service-order-details?latest&webentry_id=C3", now)
-                .await
-                .is_none()
+            cache.get(&b, now).await.is_none(),
+            "never another key's answer"
+        );
+        assert!(!cache.remove(&b).await, "nor removes it as B's");
+        assert_eq!(cache.usage().await.0, 1);
+        assert!(
+            cache.get(&a, now).await.is_none(),
+            "A's own hash leads nowhere"
         );
     }
 
     #[tokio::test]
-    async fn the_sweep_frees_entries_older_than_stale_max_age_and_their_aliases() {
-        let cache = cache();
+    async fn the_latest_answer_is_the_default_range_that_ended_last() {
+        let cache = cache_keeping(10);
+        let now = Utc::now();
+        store(&cache, &details_to("A1", 1), "[1]", now).await;
+        store(&cache, &details_to("A1", 2), "[2]", now).await;
+        store(&cache, &details_to("B2", 3), "[b]", now).await;
+        let latest = cache.get_latest(&details_to("A1", 4), now).await.unwrap();
+        assert_eq!(latest.body(), b"[2]");
+        assert_eq!(latest.key(), details_to("A1", 2).cache_key().as_ref());
+        // Today's own range, when stored, comes first.
+        store(&cache, &details_to("A1", 4), "[4]", now).await;
+        assert_eq!(
+            cache
+                .get_latest(&details_to("A1", 4), now)
+                .await
+                .unwrap()
+                .body(),
+            b"[4]"
+        );
+        // Only queries without dates have a latest answer.
+        let ResourceRequest::Details(mut dated) = details_to("A1", 4) else {
+            unreachable!()
+        };
+        dated.default_range = false;
+        assert!(
+            cache
+                .get_latest(&ResourceRequest::Details(dated), now)
+                .await
+                .is_none()
+        );
+        assert!(cache.get_latest(&details_to("C3", 4), now).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn the_latest_answer_is_looked_for_as_far_back_as_stale_max_age_allows() {
+        let cache = cache_keeping(2);
+        let now = Utc::now();
+        // Ranges that ended 3 and 4 days before the 10th; stored now (as an
+        // explicit range would be), so only the look-back limits them.
+        store(&cache, &details_to("A1", 7), "[7]", now).await;
+        store(&cache, &details_to("B2", 6), "[6]", now).await;
+        assert_eq!(
+            cache
+                .get_latest(&details_to("A1", 10), now)
+                .await
+                .unwrap()
+                .body(),
+            b"[7]"
+        );
+        assert!(cache.get_latest(&details_to("B2", 10), now).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn the_sweep_frees_entries_older_than_stale_max_age() {
+        let cache = cache_keeping(1);
         let then = Utc::now() - chrono::Duration::days(2);
         let now = Utc::now();
-        let (old, new) = (details("OLD1"), details("NEW1"));
-        for (request, at) in [(&old, then), (&new, now)] {
-            let entry = cache
-                .store_new(
-                    Endpoint::Details,
-                    &request.cache_key(),
-                    Bytes::from_static(b"[]"),
-                    at,
-                )
-                .await;
-            cache.set_latest(request.latest_key().unwrap(), entry.key.clone());
-        }
+        let (old, new) = (details_to("OLD1", 3), details_to("NEW1", 3));
+        store(&cache, &old, "[]", then).await;
+        store(&cache, &new, "[]", now).await;
         assert_eq!(cache.sweep(now).await, 1);
         assert_eq!(cache.usage().await.0, 1);
         assert!(cache.get(&new.cache_key(), now).await.is_some());
-        assert!(
-            cache
-                .get_latest(&new.latest_key().unwrap(), now)
-                .await
-                .is_some()
-        );
-        assert_eq!(cache.aliases().map.len(), 1);
+        assert!(cache.get(&old.cache_key(), now).await.is_none());
     }
 }

@@ -17,7 +17,7 @@ use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 
-use crate::cache::{CacheKey, Entry};
+use crate::cache::Entry;
 use crate::upstream::Endpoint;
 
 const V_PLAINTEXT: u8 = 0;
@@ -127,11 +127,11 @@ impl EntryCodec {
         plain.extend_from_slice(&entry.fetched_at.timestamp_millis().to_be_bytes());
         plain.extend_from_slice(&entry.fresh_until.timestamp_millis().to_be_bytes());
         plain.extend_from_slice(entry.body());
-        self.seal(entry.key.as_bytes(), &plain)
+        self.seal(entry.key().as_bytes(), &plain)
     }
 
     /// The entry stored under the cache key `key`.
-    pub fn decode_entry(&self, key: &CacheKey, value: &[u8]) -> Result<Entry, CodecError> {
+    pub fn decode_entry(&self, key: &str, value: &[u8]) -> Result<Entry, CodecError> {
         let plain = self.open(key.as_bytes(), value)?;
         if plain.len() < META_LEN {
             return Err(CodecError::Malformed);
@@ -150,7 +150,7 @@ impl EntryCodec {
         let fresh_until = millis(&plain[9..17])?;
         let ttl = (fresh_until - fetched_at).to_std().unwrap_or_default();
         let body = Bytes::copy_from_slice(&plain[META_LEN..]);
-        Ok(Entry::new(endpoint, key.clone(), body, fetched_at, ttl))
+        Ok(Entry::new(endpoint, key, body, fetched_at, ttl))
     }
 }
 
@@ -162,7 +162,7 @@ mod tests {
     fn entry() -> Entry {
         Entry::new(
             Endpoint::Details,
-            "service-order-details?n_no=N1".into(),
+            "service-order-details?n_no=N1",
             Bytes::from_static(br#"{"items":[{"customer":"Acme Corp"}]}"#),
             DateTime::from_timestamp(1_796_000_000, 123_000_000).unwrap(),
             Duration::from_secs(300),
@@ -177,7 +177,7 @@ mod tests {
         assert_eq!(value[0], V_CHACHA20POLY1305);
         let text = String::from_utf8_lossy(&value);
         assert!(!text.contains("Acme") && !text.contains("items"));
-        let back = codec.decode_entry(&e.key, &value).unwrap();
+        let back = codec.decode_entry(e.key(), &value).unwrap();
         assert_eq!(back.body(), e.body());
         assert_eq!(back.fetched_at, e.fetched_at);
         assert_eq!(back.fresh_until, e.fresh_until);
@@ -199,29 +199,29 @@ mod tests {
         let value = codec.encode_entry(&e);
         let other = EntryCodec::new(Some(&[8u8; 32]));
         assert_eq!(
-            other.decode_entry(&e.key, &value).unwrap_err(),
+            other.decode_entry(e.key(), &value).unwrap_err(),
             CodecError::Undecryptable
         );
-        let elsewhere: CacheKey = "service-order-details?n_no=N2".into();
+        let elsewhere = "service-order-details?n_no=N2";
         assert_eq!(
-            codec.decode_entry(&elsewhere, &value).unwrap_err(),
+            codec.decode_entry(elsewhere, &value).unwrap_err(),
             CodecError::Undecryptable
         );
         let mut tampered = value.clone();
         *tampered.last_mut().unwrap() ^= 1;
-        assert!(codec.decode_entry(&e.key, &tampered).is_err());
+        assert!(codec.decode_entry(e.key(), &tampered).is_err());
         let plain = EntryCodec::new(None);
         assert_eq!(
-            plain.decode_entry(&e.key, &value).unwrap_err(),
+            plain.decode_entry(e.key(), &value).unwrap_err(),
             CodecError::WrongMode
         );
         let plain_value = plain.encode_entry(&e);
         assert_eq!(
-            plain.decode_entry(&e.key, &plain_value).unwrap().body(),
+            plain.decode_entry(e.key(), &plain_value).unwrap().body(),
             e.body()
         );
         assert_eq!(
-            codec.decode_entry(&e.key, &plain_value).unwrap_err(),
+            codec.decode_entry(e.key(), &plain_value).unwrap_err(),
             CodecError::WrongMode
         );
         assert_eq!(codec.open(b"k", &[]).unwrap_err(), CodecError::Malformed);

@@ -264,7 +264,7 @@ impl Shared {
         if left.is_zero() {
             return;
         }
-        let rkey = self.entry_key(&entry.key);
+        let rkey = self.entry_key(entry.key());
         let value = self.codec.encode_entry(entry);
         let ms = left.as_millis().min(u64::MAX as u128) as u64;
         let _ = self
