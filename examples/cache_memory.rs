@@ -5,10 +5,9 @@
 //! bodies in exactly-sized allocations), in stages, and prints the growth of
 //! VmRSS per entry at each stage:
 //!
-//! 1. the entries alone (key, body, `Entry`, held in a `Vec`);
-//! 2. stored in the cache (moka's nodes, hash table, deques);
-//! 3. the latest-answer aliases (`set_latest`), as every details query
-//!    without dates records one.
+//! 1. the entries alone (their block of ETag digest, key and body, and
+//!    the `Entry`, held in a `Vec`);
+//! 2. stored in the cache (moka's nodes, hash table, deques).
 //!
 //! `cargo run --release --example cache_memory -- [N] [BODY_BYTES]`
 //! (defaults 100000 and 2180). Allocations are made one stage at a time,
@@ -70,54 +69,35 @@ async fn main() {
     let requests: Vec<ResourceRequest> = (0..n).map(request).collect();
     let r1 = rss();
     let mut entries = Vec::with_capacity(n);
-    let mut aliases = Vec::with_capacity(n);
     for (i, req) in requests.iter().enumerate() {
         entries.push(Arc::new(Entry::new(
             Endpoint::Details,
-            req.cache_key(),
+            &req.cache_key(),
             body(i, len),
             now,
             Duration::from_secs(300),
         )));
     }
     let r2 = rss();
-    for req in &requests {
-        aliases.push(req.latest_key().unwrap_or_else(|| "".into()));
-    }
-    let r3 = rss();
     for entry in &entries {
         cache.insert(entry.clone()).await;
     }
     let (count, charged) = cache.usage().await;
-    let r4 = rss();
-    for (alias, entry) in aliases.iter().zip(&entries) {
-        cache.set_latest(alias.clone(), entry.key.clone());
-    }
-    let _ = cache.usage().await;
-    let r5 = rss();
-    let key_len = entries.first().map_or(0, |e| e.key.len());
-    let alias_len = aliases.first().map_or(0, |a| a.len());
-    println!("N = {n}, body {len} B, key {key_len} B, alias {alias_len} B");
+    let r3 = rss();
+    let key_len = entries.first().map_or(0, |e| e.key().len());
+    println!("N = {n}, body {len} B, key {key_len} B");
     println!(
-        "entries (key + body + Entry) .... {:>8.0} B/entry, of which {:.0} B beyond the body",
+        "entries (digest, key, body, Entry) {:>7.0} B/entry, of which {:.0} B beyond the body",
         per(r1, r2),
         per(r1, r2) - len as f64
     );
     println!(
-        "alias keys (strings) ............ {:>8.0} B/entry",
+        "moka store (insert) ............. {:>8.0} B/entry",
         per(r2, r3)
     );
     println!(
-        "moka store (insert) ............. {:>8.0} B/entry",
-        per(r3, r4)
-    );
-    println!(
-        "latest aliases (set_latest) ..... {:>8.0} B/entry",
-        per(r4, r5)
-    );
-    println!(
         "total beyond the body ........... {:>8.0} B/entry (request structs excluded)",
-        per(r1, r5) - len as f64
+        per(r1, r3) - len as f64
     );
     println!(
         "cache: {count} entries, {charged} B charged ({:.0} B/entry beyond key and body)",
