@@ -25,7 +25,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::cache::flight::FlightFuture;
-use crate::cache::{CacheResult, CacheStatus, Entry, Flights, ResponseCache, StaleReason};
+use crate::cache::{
+    CacheKey, CacheResult, CacheStatus, Entry, Flights, ResponseCache, StaleReason,
+};
 use crate::calendar::BusinessCalendar;
 use crate::clock::SharedClock;
 use crate::resources::ResourceRequest;
@@ -56,6 +58,13 @@ impl Served {
         let mut status = CacheStatus::new(CacheResult::Hit);
         status.ttl = Some(entry.ttl(now));
         Served { entry, status }
+    }
+
+    /// Stale data from `entry` at `now`, served for `reason`.
+    pub fn stale(entry: Arc<Entry>, reason: StaleReason, now: DateTime<Utc>) -> Served {
+        let mut served = Served::hit(entry, now);
+        served.status.stale = Some(reason);
+        served
     }
 }
 
@@ -98,8 +107,7 @@ struct Inner {
     /// When a key's last background refresh failed: no new one for
     /// [`REFRESH_COOLDOWN`], so a failing upstream is not hammered by every
     /// request for a stale key.
-    failed_refreshes:
-        std::sync::Mutex<std::collections::HashMap<crate::cache::CacheKey, tokio::time::Instant>>,
+    failed_refreshes: std::sync::Mutex<std::collections::HashMap<CacheKey, tokio::time::Instant>>,
     /// Redis shared with the other replicas, if configured.
     shared: Option<Arc<Shared>>,
     /// How long to wait for another replica's refresh of a key.
@@ -165,7 +173,7 @@ impl Gateway {
     /// The entry for `key` in Redis if it is newer than `than`, copied into moka.
     async fn second_tier_entry(
         &self,
-        key: &crate::cache::CacheKey,
+        key: &CacheKey,
         than: Option<&Arc<Entry>>,
         now: DateTime<Utc>,
     ) -> Option<Arc<Entry>> {
@@ -205,21 +213,36 @@ impl Gateway {
         endpoint == Endpoint::Orders || self.inner.calendar.is_open(now)
     }
 
-    /// The fresh cached answer for `request` at `now`, found without
-    /// waiting: the [hit lane](crate::api::hit_lane)'s lookup. `None` when
-    /// there is none in this replica's memory (or the lookup would have to
-    /// wait): [`serve`](Self::serve) then decides, as for any request.
-    /// Callers must not use it for requests whose `Cache-Control` asks
-    /// something of the cache.
-    pub fn fresh_hit(&self, request: &ResourceRequest, now: DateTime<Utc>) -> Option<Served> {
+    /// The cached answer for `request` at `now` that takes no waiting: the
+    /// [hit lane](crate::api::hit_lane)'s lookup. It is the answer
+    /// [`serve`](Self::serve) would give: a fresh entry is a hit; a stale
+    /// one (within `stale-max-age`) is served stale while the details
+    /// endpoint is closed, or while a background refresh runs (which this
+    /// starts, as `serve` does). `None` when this replica's memory has no
+    /// entry, the lookup would have to wait, or the entry is stale and a
+    /// second tier is configured (it may hold a fresher answer, and asking
+    /// takes waiting): `serve` then decides, as for any request. Callers
+    /// must not use it for requests whose `Cache-Control` asks something
+    /// of the cache.
+    pub fn answer_at_once(&self, request: ResourceRequest, now: DateTime<Utc>) -> Option<Served> {
         use futures::FutureExt;
         let key = request.cache_key();
         let entry = self.inner.cache.get(&key, now).now_or_never()??;
-        if !entry.is_fresh(now) {
+        if entry.is_fresh(now) {
+            entry.touch(now);
+            return Some(Served::hit(entry, now));
+        }
+        if self.inner.shared.is_some() {
             return None;
         }
         entry.touch(now);
-        Some(Served::hit(entry, now))
+        let reason = if self.is_open(request.endpoint(), now) {
+            self.refresh_in_background(&key, request);
+            StaleReason::Revalidating
+        } else {
+            StaleReason::DetailsClosed
+        };
+        Some(Served::stale(entry, reason, now))
     }
 
     /// Answers one request.
@@ -277,13 +300,10 @@ impl Gateway {
                 .or(latest)
                 .or_else(|| cached.filter(|_| directives.no_cache && directives.max_age.is_none()))
             {
-                Some(entry) => {
-                    let mut status = CacheStatus::new(CacheResult::Hit);
-                    status.ttl = Some(entry.ttl(now));
-                    status.stale = (!entry.is_fresh(now) || directives.no_cache)
-                        .then_some(StaleReason::DetailsClosed);
-                    Ok(Served { entry, status })
+                Some(entry) if entry.is_fresh(now) && !directives.no_cache => {
+                    Ok(Served::hit(entry, now))
                 }
+                Some(entry) => Ok(Served::stale(entry, StaleReason::DetailsClosed, now)),
                 None => {
                     let next_opening = inner.calendar.next_opening(now);
                     let mut status = CacheStatus::new(CacheResult::None);
@@ -300,14 +320,8 @@ impl Gateway {
         if let Some(entry) = &acceptable {
             if !directives.no_cache {
                 // Stale-while-revalidate: answer now, refresh in the background.
-                self.refresh_in_background(request.clone());
-                let mut status = CacheStatus::new(CacheResult::Hit);
-                status.ttl = Some(entry.ttl(now));
-                status.stale = Some(StaleReason::Revalidating);
-                return Ok(Served {
-                    entry: entry.clone(),
-                    status,
-                });
+                self.refresh_in_background(&key, request.clone());
+                return Ok(Served::stale(entry.clone(), StaleReason::Revalidating, now));
             }
         }
 
@@ -495,14 +509,14 @@ impl Gateway {
                 .is_some_and(|close| (close - now).to_std().unwrap_or_default() <= lead);
             if closes_soon && done_for != Some(today) {
                 done_for = Some(today);
-                let mut keys: Vec<crate::cache::CacheKey> = self
+                let mut keys: Vec<CacheKey> = self
                     .inner
                     .cache
                     .entries()
                     .into_iter()
                     .filter(|e| e.endpoint == Endpoint::Details)
                     .filter(|e| BusinessCalendar::today_jst(e.last_used()) == today)
-                    .map(|e| crate::cache::CacheKey::from(e.key()))
+                    .map(|e| CacheKey::from(e.key()))
                     .collect();
                 if let Some(shared) = &self.inner.shared {
                     // One replica refreshes what every replica's callers used today.
@@ -567,12 +581,13 @@ impl Gateway {
         }
     }
 
-    /// Starts one background refresh of `request` unless one is running.
-    pub fn refresh_in_background(&self, request: ResourceRequest) {
-        let key = request.cache_key();
-        if self.inner.flights.is_in_flight(&key) || self.cooling_down(&key) {
+    /// Starts one background refresh of `request`, whose cache key is
+    /// `key`, unless one is running or the last one failed moments ago.
+    fn refresh_in_background(&self, key: &str, request: ResourceRequest) {
+        if self.inner.flights.is_in_flight(key) || self.cooling_down(key) {
             return;
         }
+        let key = CacheKey::from(key);
         let ctx = CallContext {
             request_id: None,
             deadline: tokio::time::Instant::now() + self.inner.background_deadline,

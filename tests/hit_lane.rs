@@ -1,13 +1,14 @@
-//! The hit lane (fresh hits answered before routing, repeated hits from
-//! each worker's memo) answers exactly as the full path would: headers that
-//! follow the clock, request ids, purges and refreshes seen at once, the
-//! default details range moving at JST midnight, conditional requests and
-//! caller directives, authentication, and the same metrics.
+//! The hit lane (cached answers given before routing, repeated fresh hits
+//! from each worker's memo) answers exactly as the full path would: headers
+//! that follow the clock, request ids, purges and refreshes seen at once,
+//! the default details range moving at JST midnight, conditional requests
+//! and caller directives, authentication, the same metrics, and stale
+//! answers (revalidating, details closed) without waiting for a request slot.
 mod common;
 
 use std::time::Duration;
 
-use common::{header, jst_at, open_hours, spawn_app_with};
+use common::{header, jst_at, open_hours, problem, spawn_app_with};
 use secrecy::SecretString;
 use service_order_gateway::auth::hash_key;
 use service_order_gateway::calendar::{DetailsDays, OpeningHours};
@@ -59,7 +60,7 @@ async fn repeated_hits_follow_the_clock_and_carry_request_ids() {
     assert_eq!(header(&r, "age"), "50");
     assert_eq!(app.sim.count(Target::Orders), 1);
 
-    // Past freshness the full path decides again: stale while revalidating.
+    // Past freshness: stale while revalidating (the memo is not used).
     app.advance(Duration::from_secs(10));
     let r = app.get(UNO).await;
     assert!(header(&r, "cache-status").contains("detail=revalidating"));
@@ -262,5 +263,108 @@ async fn hits_are_counted_like_any_request() {
     assert!(
         grew("sog_http_request_duration_seconds_count", &[route]) >= 3.0,
         "{after}"
+    );
+}
+
+/// Takes the gateway's only request slot with a slow upstream call for
+/// `path` (a key nothing has cached), and returns once the call is in flight.
+async fn take_the_only_slot(app: &common::TestApp, path: &str) -> tokio::task::JoinHandle<u16> {
+    let before = app.api_calls();
+    let client = app.client.clone();
+    let url = format!("{}{path}", app.base);
+    let busy = tokio::spawn(async move { client.get(url).send().await.unwrap().status().as_u16() });
+    app.eventually("the slow call in flight", || app.api_calls() == before + 1)
+        .await;
+    busy
+}
+
+#[tokio::test]
+async fn stale_answers_take_the_lane_while_every_request_slot_is_taken() {
+    // One request slot: anything taking the full path while it is held is
+    // shed with 503, so a 200 proves the answer came from the lane.
+    let app = spawn_app_with(open_hours(), |c| {
+        c.server.max_concurrent_requests = std::num::NonZeroU32::new(1).unwrap();
+    })
+    .await;
+    let first = app.get(UNO).await;
+    assert_eq!(first.status(), 200);
+    let etag = header(&first, "etag");
+    let body = first.bytes().await.unwrap();
+    app.advance(Duration::from_secs(61));
+    app.sim.set_latency(Duration::from_millis(800));
+    let busy =
+        take_the_only_slot(&app, "/v1/business-process/service-orders?serviceName=mss").await;
+    problem(app.orders("ucaas").await, 503, "overloaded").await;
+
+    let r = app.get_with(UNO, &[("x-request-id", "stale-1")]).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        header(&r, "cache-status"),
+        format!("{CS}; hit; ttl=-1; detail=revalidating")
+    );
+    assert_eq!(header(&r, "age"), "61");
+    assert_eq!(header(&r, "cache-control"), "public, max-age=0");
+    assert_eq!(header(&r, "etag"), etag);
+    assert_eq!(header(&r, "x-request-id"), "stale-1");
+    assert_eq!(r.bytes().await.unwrap(), body);
+    // The answer started one background refresh, as the full path does;
+    // the next stale answers join it rather than start more.
+    for _ in 0..5 {
+        let r = app.get(UNO).await;
+        assert!(header(&r, "cache-status").contains("detail=revalidating"));
+    }
+    assert_eq!(busy.await.unwrap(), 200);
+    app.eventually("the background refresh", || {
+        app.sim.count(Target::Orders) == 3
+    })
+    .await;
+    let uno_calls = app
+        .sim
+        .received()
+        .iter()
+        .filter(|r| {
+            r.query
+                .as_deref()
+                .is_some_and(|q| q.contains("serviceName=uno"))
+        })
+        .count();
+    assert_eq!(uno_calls, 2, "one fetch and one refresh");
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        sample(
+            &metrics,
+            "sog_cache_stale_served_total",
+            &["endpoint=\"service-orders\"", "reason=\"revalidating\""]
+        ) >= 6.0,
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn details_served_stale_while_closed_take_the_lane_too() {
+    let app = spawn_app_with(jst_at(2026, 12, 3, 17, 20), |c| {
+        c.server.max_concurrent_requests = std::num::NonZeroU32::new(1).unwrap();
+        c.cache.details_ttl = Duration::from_secs(60);
+    })
+    .await;
+    let q = "webentry_id=UN0000000001";
+    assert_eq!(app.details(q).await.status(), 200);
+    // 17:31 JST: closed until Friday 9:00, and the entry is stale.
+    app.advance(Duration::from_secs(11 * 60));
+    app.sim.set_latency(Duration::from_millis(800));
+    let busy =
+        take_the_only_slot(&app, "/v1/business-process/service-orders?serviceName=mss").await;
+    let r = app.details(q).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        header(&r, "cache-status"),
+        format!("{CS}; hit; ttl=-600; detail=details-closed")
+    );
+    assert_eq!(header(&r, "cache-control"), "private, max-age=0");
+    assert_eq!(busy.await.unwrap(), 200);
+    assert_eq!(
+        app.sim.count(Target::Details),
+        1,
+        "never called while closed"
     );
 }

@@ -1,19 +1,23 @@
-//! The hit lane: fresh cache hits answered before routing and the
-//! middleware stack, so that a hit costs little beyond the HTTP stack itself.
+//! The hit lane: cache hits answered before routing and the middleware
+//! stack, so that a hit costs little beyond the HTTP stack itself.
 //!
 //! [`HitLane`] wraps the whole application ([`router`](crate::api::router)).
 //! A request takes the lane only when the full path would certainly answer
-//! it with a fresh hit: a `GET` of one of the two business paths, within
-//! the URI and header limits, without `Cache-Control` or `Pragma` (the
-//! caller's directives are the full path's business), with a valid query,
-//! an accepted API key when keys are required, and a fresh entry in this
-//! replica's memory. The lane then answers exactly as the full path would:
+//! it from the cache at once: a `GET` of one of the two business paths,
+//! within the URI and header limits, without `Cache-Control` or `Pragma`
+//! (the caller's directives are the full path's business), with a valid
+//! query, an accepted API key when keys are required, and an entry in this
+//! replica's memory that is fresh, or stale and served as such without
+//! waiting ([`Gateway::answer_at_once`](crate::gateway::Gateway::answer_at_once):
+//! while the details endpoint is closed, or with a background refresh
+//! started, which is what keeps a gateway whose upstream is down as fast
+//! as one whose upstream is up). The lane then answers exactly as the full path would:
 //! the same body and cache headers ([`respond`], `If-None-Match` included),
 //! the caller's `x-request-id` or a new one, the same metrics and access
 //! log line. Everything else, including every error, goes down the full
 //! path untouched, which decides it as usual.
 //!
-//! Each worker thread also remembers its recent hits by route and raw
+//! Each worker thread also remembers its recent fresh hits by route and raw
 //! query (a [`Memo`]), so that a repeated hit skips the query parsing and
 //! the cache lookup too, and reuses the answer's headers within a second.
 //!
@@ -104,7 +108,7 @@ where
     }
 }
 
-/// The response when `request` is a fresh hit (see the module docs).
+/// The response when `request` is answered from the cache at once (see the module docs).
 fn try_hit(state: &AppState, request: &Request) -> Option<Response> {
     if request.method() != Method::GET {
         return None;
@@ -167,8 +171,11 @@ fn try_hit(state: &AppState, request: &Request) -> Option<Response> {
                 } else {
                     ResourceRequest::Details(query::parse_details_request(uri.query(), now).ok()?)
                 };
-                let served = gateway.fresh_hit(&resource, now)?;
-                if !conditional && memo_key.1.len() <= MEMO_MAX_KEY_BYTES {
+                let served = gateway.answer_at_once(resource, now)?;
+                // Stale answers are not remembered: each one is a lookup,
+                // so that the first after a refresh is the fresh entry.
+                let fresh = served.status.stale.is_none();
+                if fresh && !conditional && memo_key.1.len() <= MEMO_MAX_KEY_BYTES {
                     MEMO.with(|memo| memo.borrow_mut().remember(epoch, memo_key, &served, now));
                 }
                 respond(served, headers, now)
